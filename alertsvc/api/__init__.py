@@ -1,0 +1,13 @@
+"""The v1 JSON API: one blueprint; endpoint modules register on it when ``register`` is called."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def register(app: Flask) -> None:
+    from . import audit_views, auth_views, cases, criteria_views, spec  # noqa: F401  (routes register on import)
+    if "api" not in app.blueprints:
+        app.register_blueprint(bp)

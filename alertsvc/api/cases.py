@@ -1,0 +1,52 @@
+"""Cases: open, read, change (re-evaluates)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from .. import audit
+from ..models import Case, CaseEvaluation, Role
+from ..schemas import CaseIn, CaseOut, CasePatch, EvaluationOut
+from ..services import cases
+from . import bp
+from .registry import endpoint, runtime
+
+STAFF = tuple(Role)
+
+
+def evaluation_out(row: CaseEvaluation) -> EvaluationOut:
+    return EvaluationOut.model_validate(row, from_attributes=True)
+
+
+def case_out(s: Session, case: Case) -> CaseOut:
+    evals = [evaluation_out(e) for e in cases.evaluations(s, case.id)]
+    return CaseOut(id=case.id, reference=case.reference, status=case.status, child=case.child,
+                   last_seen=case.last_seen, circumstances=case.circumstances, police=case.police,
+                   reporter=case.reporter, created_at=case.created_at, updated_at=case.updated_at,
+                   closed_at=case.closed_at, revision=case.revision, evaluation=evals[-1], evaluations=evals)
+
+
+def _read(case_id: str) -> CaseOut:
+    with Session(runtime().engine) as s:
+        return case_out(s, cases.get_case(s, case_id))
+
+
+@endpoint(bp, "/cases", "POST", summary="Open a missing-child case (evaluated against the active profile)",
+          tag="cases", roles=(Role.OPERATOR,), body=CaseIn, responses={201: CaseOut})
+def open_case(actor: audit.Actor, body: CaseIn) -> tuple[CaseOut, int, dict[str, str]]:
+    case_id = cases.open_case(runtime(), actor, body)
+    return _read(case_id), 201, {"Location": f"/api/v1/cases/{case_id}"}
+
+
+@endpoint(bp, "/cases/<case_id>", "GET", summary="A case with every evaluation and its alerts", tag="cases",
+          roles=STAFF, responses={200: CaseOut})
+def get_case(actor: audit.Actor, case_id: str) -> CaseOut:
+    return _read(case_id)
+
+
+@endpoint(bp, "/cases/<case_id>", "PATCH", summary="Change facts of an open case; it is evaluated again",
+          tag="cases", roles=(Role.OPERATOR, Role.SUPERVISOR), body=CasePatch, responses={200: CaseOut},
+          errors=(409,))
+def patch_case(actor: audit.Actor, case_id: str, body: CasePatch) -> CaseOut:
+    cases.update_case(runtime(), actor, case_id, body)
+    return _read(case_id)

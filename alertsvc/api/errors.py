@@ -1,0 +1,69 @@
+"""Every error, from anywhere in the app, rendered once as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+from ..log import get_logger
+
+log = get_logger("alertsvc.api")
+PROBLEM = "application/problem+json"
+
+
+def problem_response(status: int, type_: str, title: str, detail: str, *,
+                     extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+    body = {"type": f"https://alertsvc.example/problems/{type_}", "title": title, "status": status,
+            "detail": detail, **(extra or {})}
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM, headers=headers)
+
+
+def _http_type(code: int) -> str:
+    return {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+            405: "method-not-allowed", 409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type",
+            422: "validation-failed", 429: "too-many-requests"}.get(code, "http-error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return problem_response(exc.status, exc.type, exc.title, exc.detail, extra=exc.extra, headers=exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        headers: dict[str, str] = {}
+        if code == 405 and exc.valid_methods if hasattr(exc, "valid_methods") else False:
+            headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        if code == 429:
+            retry = getattr(exc, "retry_after", None)
+            original = exc.get_response()
+            if original is not None and original.headers.get("Retry-After"):
+                headers["Retry-After"] = original.headers["Retry-After"]
+            elif retry:
+                headers["Retry-After"] = str(int(retry))
+        detail = exc.description or exc.name
+        if code == 404:
+            detail = f"Nothing at {request.path}."
+        elif code == 405:
+            detail = f"{request.method} is not allowed on {request.path}."
+        elif code == 413:
+            detail = "The request body is too large."
+        elif code == 429:
+            detail = f"Rate limit exceeded ({exc.description})."
+        return problem_response(code, _http_type(code), exc.name, detail, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        correlation_id = uuid.uuid4().hex
+        log.error("request.failed", exc_info=exc, extra={"correlation_id": correlation_id,
+                                                         "method": request.method, "endpoint": request.endpoint,
+                                                         "error_type": type(exc).__name__})
+        return problem_response(500, "internal-error", "Internal server error",
+                                f"Something went wrong on our side. Quote correlation id {correlation_id}.",
+                                extra={"correlation_id": correlation_id})

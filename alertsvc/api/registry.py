@@ -1,0 +1,150 @@
+"""Declared API endpoints: one decorator parses and validates input with pydantic models, enforces roles,
+and records the declaration from which ``spec.py`` generates the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from pydantic import BaseModel, ValidationError
+
+from ..errors import BadRequest, DomainError, ValidationFailed
+from .auth import current_actor
+
+JSON_TYPES = ("application/json",)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    blueprint: str
+    rule: str
+    method: str
+    name: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    responses: dict[int, Any]
+    roles: tuple[str, ...] | None
+    errors: tuple[int, ...]
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+class UnsupportedMediaType(DomainError):
+    status, type, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+def _loc(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    errors = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [p for p in err["loc"] if p not in ("function-after", "tagged-union")]
+        field_path = _loc(loc)
+        if prefix:
+            field_path = prefix if field_path == "body" else f"{prefix}.{field_path}"
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "is required"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a known field"
+        errors.append({"field": field_path, "message": msg})
+    return errors
+
+
+def parse_json_body(model: type[BaseModel]) -> BaseModel:
+    if not request.mimetype or not (request.mimetype in JSON_TYPES or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc)) from None
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict(flat=True))
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc)) from None
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    elif isinstance(payload, list):
+        payload = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in payload]
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    resp = Response(body, status=status, mimetype="application/json", headers=headers)
+    return resp
+
+
+def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
+             responses: dict[int, Any], body: type[BaseModel] | None = None,
+             query: type[BaseModel] | None = None, roles: Sequence[str] | None = None,
+             errors: Sequence[int] = (), description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn(actor, body, query, **path)`` for ``method rule``.
+
+    ``roles=None`` makes the endpoint public; otherwise a bearer token of one of these roles is required.
+    The view returns ``(payload, status)`` or a payload (200) or a ``Response``.
+    """
+    role_tuple = tuple(roles) if roles is not None else None
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(fn)
+        def view(**path: Any) -> Response:
+            actor = current_actor(role_tuple) if role_tuple is not None else None
+            g.actor = actor
+            kwargs: dict[str, Any] = dict(path)
+            if body is not None:
+                kwargs["body"] = parse_json_body(body)
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            if role_tuple is not None:
+                kwargs["actor"] = actor
+            result = fn(**kwargs)
+            if isinstance(result, Response):
+                return result
+            if isinstance(result, tuple):
+                return json_response(*result)
+            return json_response(result)
+
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+        auto_errors = set(errors) | {500}
+        if body is not None:
+            auto_errors |= {400, 413, 415, 422}
+        if query is not None:
+            auto_errors |= {422}
+        if role_tuple is not None:
+            auto_errors |= {401, 403}
+        if "{" in rule or "<" in rule:
+            auto_errors |= {404}
+        ENDPOINTS.append(Endpoint(bp.name, (bp.url_prefix or "") + rule, method, fn.__name__, summary, tag,
+                                  body, query, dict(responses), role_tuple, tuple(sorted(auto_errors)),
+                                  description or (fn.__doc__ or "").strip()))
+        return view
+
+    return deco
+
+
+def runtime():  # small accessor used by every view
+    return current_app.extensions["alertsvc"]

@@ -1,0 +1,113 @@
+"""SQLModel tables. Statuses are StrEnums valued as the API strings; datetimes are aware UTC."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from .db import JSONType, UTCDateTime
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, sa_column_kwargs={"unique": True, "nullable": False})
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True, "nullable": False})
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """Per-year sequence behind human case references such as ``RS-2026-000123``."""
+    __tablename__ = "reference_counter"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class Case(SQLModel, table=True):
+    """A missing-child report. Personal data lives in the JSON sections and is purged after closing."""
+    __tablename__ = "case"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    reference: str = Field(max_length=32, sa_column_kwargs={"unique": True, "nullable": False})
+    status: str = Field(default=CaseStatus.OPEN, max_length=16, index=True)
+    child: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    last_seen: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    circumstances: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    police: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    reporter: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_by: int = Field(foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revision: int = 1
+
+
+class CaseEvaluation(SQLModel, table=True):
+    """One evaluation of a case against a criteria profile; every one is kept."""
+    __tablename__ = "case_evaluation"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    case_revision: int
+    profile: str = Field(max_length=128)
+    version: str = Field(max_length=64)
+    met: bool
+    results: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    trigger: str = Field(max_length=32)
+    evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    evaluated_by: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained record of every decision; never holds personal data."""
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None)
+    actor: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=64, index=True)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    case_id: str | None = Field(default=None, max_length=36, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, sa_column_kwargs={"unique": True, "nullable": False})
+
+
+metadata: sa.MetaData = SQLModel.metadata

@@ -1,0 +1,204 @@
+"""API input and output models. Requests are validated by these models and the OpenAPI document is
+generated from them (``api/spec.py``), so the contract and the validation cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class In(BaseModel):
+    """Request bodies: strict types (no "yes" for true), unknown fields rejected."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- problems -------------------------------------------------------------------------------------
+class FieldError(Out):
+    field: str
+    message: str
+
+
+class Problem(Out):
+    """RFC 9457 problem details."""
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+# --- auth -----------------------------------------------------------------------------------------
+class TokenIn(In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class TokenOut(Out):
+    token: str
+    expires_at: datetime
+
+
+class WhoAmI(Out):
+    id: int
+    username: str
+    role: str
+
+
+# --- criteria -------------------------------------------------------------------------------------
+class CriterionOut(Out):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    text: str
+    rule: str | None = None
+    required: bool = True
+
+
+class ChecklistItemOut(Out):
+    id: str
+    text: str
+
+
+class ProfileOut(Out):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str
+    version: str
+    description: str | None = None
+    criteria: list[CriterionOut]
+    approval_checklist: list[ChecklistItemOut]
+
+
+class CriteriaOut(Out):
+    profile: ProfileOut
+
+
+# --- cases ----------------------------------------------------------------------------------------
+class ChildIn(In):
+    name: ShortText | None = None
+    age: int = Field(ge=0, le=120, description="Age in years.")
+    sex: Literal["f", "m", "x"] | None = None
+    description: LongText | None = None
+
+
+class LastSeenIn(In):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    place: ShortText | None = None
+    at: AwareDatetime
+
+
+class CircumstancesIn(In):
+    abduction_suspected: bool | None = None
+    abduction_witnessed: bool | None = None
+    imminent_danger: bool | None = None
+    medical_or_disability: bool | None = None
+    suspect: LongText | None = None
+    vehicle: ShortText | None = None
+    plate: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+
+
+class PoliceIn(In):
+    confirmed: bool | None = None
+    reference: ShortText | None = None
+
+
+class ReporterIn(In):
+    name: ShortText | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32,
+                                            pattern=r"^\+?[0-9 ()./-]{3,32}$")] | None = None
+
+
+class CaseIn(In):
+    child: ChildIn
+    last_seen: LastSeenIn
+    circumstances: CircumstancesIn = CircumstancesIn()
+    police: PoliceIn = PoliceIn()
+    reporter: ReporterIn = ReporterIn()
+
+
+class ChildPatch(In):
+    name: ShortText | None = None
+    age: int | None = Field(default=None, ge=0, le=120)
+    sex: Literal["f", "m", "x"] | None = None
+    description: LongText | None = None
+
+
+class LastSeenPatch(In):
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    place: ShortText | None = None
+    at: AwareDatetime | None = None
+
+
+class CasePatch(In):
+    """Partial update: only the fields present change; each change re-evaluates the case."""
+    child: ChildPatch | None = None
+    last_seen: LastSeenPatch | None = None
+    circumstances: CircumstancesIn | None = None
+    police: PoliceIn | None = None
+    reporter: ReporterIn | None = None
+
+
+class ResultOut(Out):
+    criterion: str
+    verdict: Literal["met", "not_met", "unknown"]
+    reason: str
+
+
+class EvaluationOut(Out):
+    profile: str
+    version: str
+    met: bool
+    results: list[ResultOut]
+    evaluated_at: datetime
+    trigger: str
+    case_revision: int
+
+
+class CaseOut(Out):
+    id: str
+    reference: str
+    status: str
+    child: dict[str, Any]
+    last_seen: dict[str, Any]
+    circumstances: dict[str, Any]
+    police: dict[str, Any]
+    reporter: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    revision: int
+    evaluation: EvaluationOut
+    evaluations: list[EvaluationOut]
+    alerts: list[dict[str, Any]] = []
+
+
+# --- audit ----------------------------------------------------------------------------------------
+class AuditEventOut(Out):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    object_type: str
+    object_id: str
+    case_id: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditQuery(In):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    case_id: str | None = None
+    after_id: int = Field(0, ge=0)
+    limit: int = Field(500, ge=1, le=5000)

@@ -1,0 +1,1 @@
+"""Workflows, one module each. Services own the transaction and write the audit event inside it."""

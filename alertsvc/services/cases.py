@@ -1,0 +1,157 @@
+"""Cases: open a missing-child report, evaluate it against the active profile, re-evaluate on change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+import criteria
+
+from .. import audit
+from ..db import transaction
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..models import Case, CaseEvaluation, CaseStatus, ReferenceCounter
+from ..runtime import Runtime
+from ..schemas import CaseIn, CasePatch
+
+SECTIONS = ("child", "last_seen", "circumstances", "police", "reporter")
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+def facts_of(case: Case) -> dict[str, object]:
+    """The flat, dotted mapping the criteria engine reads (``child.age``, ``police.confirmed``...)."""
+    facts: dict[str, object] = {}
+    for section in SECTIONS:
+        if section == "reporter":
+            continue  # nothing about the reporter decides an alert
+        for key, value in (getattr(case, section) or {}).items():
+            if section == "last_seen" and key == "at" and isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            facts[f"{section}.{key}"] = value
+    return facts
+
+
+def _check_not_future(section: dict[str, Any] | None, now: datetime) -> None:
+    at = (section or {}).get("at")
+    if at is not None and at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed([{"field": "last_seen.at", "message": "lies in the future"}])
+
+
+def _next_reference(s: Session, now: datetime) -> str:
+    year = now.year
+    updated = s.execute(
+        sa.update(ReferenceCounter).where(col(ReferenceCounter.year) == year)
+        .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
+    ).scalar()
+    if updated is None:
+        s.add(ReferenceCounter(year=year, last=1))
+        s.flush()
+        updated = 1
+    return f"RS-{year}-{updated:06d}"
+
+
+def _evaluate(rt: Runtime, s: Session, case: Case, trigger: str, actor: audit.Actor) -> CaseEvaluation:
+    now = rt.clock.now()
+    result = criteria.evaluate(rt.active_profile, facts_of(case), now=now)
+    row = CaseEvaluation(
+        case_id=case.id, case_revision=case.revision, profile=result.profile, version=result.version,
+        met=result.met, results=[r.to_dict() if hasattr(r, "to_dict") else
+                                 {"criterion": r.criterion, "verdict": str(r.verdict), "reason": r.reason}
+                                 for r in result.results],
+        trigger=trigger, evaluated_at=now, evaluated_by=actor.id,
+    )
+    s.add(row)
+    s.flush()
+    audit.record(s, actor, "case.evaluated", object_type="case", object_id=case.id, case_id=case.id, now=now,
+                 details={"profile": result.profile, "version": result.version, "met": result.met,
+                          "trigger": trigger, "case_revision": case.revision,
+                          "verdicts": {r.criterion: str(r.verdict) for r in result.results}})
+    return row
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True) if model is not None else {}
+
+
+def open_case(rt: Runtime, actor: audit.Actor, data: CaseIn) -> str:
+    now = rt.clock.now()
+    _check_not_future(data.last_seen.model_dump(), now)
+    with transaction(rt.engine) as s:
+        case = Case(reference=_next_reference(s, now), created_by=actor.id or 0, created_at=now, updated_at=now,
+                    **{section: _dump(getattr(data, section)) for section in SECTIONS})
+        s.add(case)
+        s.flush()
+        audit.record(s, actor, "case.opened", object_type="case", object_id=case.id, case_id=case.id, now=now,
+                     details={"reference": case.reference,
+                              "fields": sorted(f"{sec}.{k}" for sec in SECTIONS for k in getattr(case, sec))})
+        _evaluate(rt, s, case, "opened", actor)
+        return case.id
+
+
+def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch) -> str:
+    now = rt.clock.now()
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    if not changes:
+        raise ValidationFailed([{"field": "body", "message": "no field to change"}])
+    if patch.last_seen is not None:
+        _check_not_future(patch.last_seen.model_dump(exclude_unset=True), now)
+    with transaction(rt.engine) as s:
+        case = _lock_case(s, case_id)
+        if case.status != CaseStatus.OPEN:
+            raise Conflict(f"case {case.reference} is {case.status}; only open cases can change")
+        changed: list[str] = []
+        for section, values in changes.items():
+            if values is None:
+                continue
+            merged = dict(getattr(case, section) or {})
+            for key, value in values.items():
+                if merged.get(key) != value:
+                    changed.append(f"{section}.{key}")
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            if section == "child" and "age" not in merged:
+                raise ValidationFailed([{"field": "child.age", "message": "cannot be removed"}])
+            if section == "last_seen" and not {"lat", "lon", "at"} <= merged.keys():
+                raise ValidationFailed([{"field": "last_seen", "message": "lat, lon and at cannot be removed"}])
+            setattr(case, section, merged)
+        if not changed:
+            return case.id
+        case.revision += 1
+        case.updated_at = now
+        s.add(case)
+        s.flush()
+        audit.record(s, actor, "case.updated", object_type="case", object_id=case.id, case_id=case.id, now=now,
+                     details={"fields": sorted(changed), "case_revision": case.revision})
+        _evaluate(rt, s, case, "updated", actor)
+        return case.id
+
+
+def _lock_case(s: Session, case_id: str) -> Case:
+    case = s.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if case is None:
+        raise NotFound(f"no case with id {case_id}")
+    return case
+
+
+def get_case(s: Session, case_id: str) -> Case:
+    case = s.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case with id {case_id}")
+    return case
+
+
+def evaluations(s: Session, case_id: str) -> list[CaseEvaluation]:
+    return list(s.exec(select(CaseEvaluation).where(CaseEvaluation.case_id == case_id)
+                       .order_by(col(CaseEvaluation.id))))
+
+
+def reevaluate(rt: Runtime, actor: audit.Actor, case_id: str, trigger: str = "requested") -> CaseEvaluation:
+    """Evaluate again (e.g. against a newly activated profile, or because time has passed)."""
+    with transaction(rt.engine) as s:
+        case = _lock_case(s, case_id)
+        return _evaluate(rt, s, case, trigger, actor)

@@ -1,0 +1,231 @@
+"""Typed configuration: defaults, then a TOML file, then ``ALERTSVC_<SECTION>_<KEY>`` variables.
+
+``load_settings(path, environ)`` is the only place that reads the environment. The result is a frozen
+``Settings`` passed to ``create_app`` and the CLI; nothing else looks at ``os.environ``.
+
+A bad value raises ``ConfigError`` whose message is one line naming the key, e.g.
+``config: fatigue.territory_max_alerts: Input should be greater than or equal to 1 (got '0')``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+DEFAULT_SECRET = "dev-insecure-change-me"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    max_request_bytes: int = Field(1_048_576, ge=1024)
+    trust_proxy_headers: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, v: str) -> str:
+        if not (v.startswith("http://") or v.startswith("https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return v.rstrip("/")
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/alertsvc.db"
+    auto_migrate: bool = True
+    echo: bool = False
+    pool_size: int = Field(5, ge=1, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        if not (v.startswith("sqlite:") or v.startswith("postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        if v.startswith("postgresql://") or v.startswith("postgres://"):
+            v = "postgresql+psycopg://" + v.split("://", 1)[1]
+        return v
+
+
+class SecuritySettings(_Section):
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30)
+    password_min_length: int = Field(10, ge=8, le=256)
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_memory_kib: int = Field(65536, ge=1024, le=4_194_304)
+
+
+class CriteriaSettings(_Section):
+    profile: str = "abduction"
+
+
+class GeoSettings(_Section):
+    regions: str = ""  # empty: the Serbian districts shipped with the package
+
+
+class FatigueSettings(_Section):
+    territory_max_alerts: int = Field(3, ge=1)
+    territory_window_hours: int = Field(24, ge=1)
+    subscriber_max_messages: int = Field(5, ge=1)
+    subscriber_window_hours: int = Field(24, ge=1)
+
+
+class AlertsSettings(_Section):
+    expiry_hours: int = Field(48, ge=1)
+    hotline: str = "116 000"
+    sms_max_segments: int = Field(4, ge=1, le=10)
+    sms_ascii: bool = False
+
+
+class PrivacySettings(_Section):
+    purge_after_days: int = Field(30, ge=0)
+
+
+class RateLimitSettings(_Section):
+    storage_uri: str = "memory://"
+    subscribe_per_ip: str = "10/hour"
+    subscribe_per_address: str = "3/hour"
+    token_per_ip: str = "30/minute"
+
+
+class FileChannelSettings(_Section):
+    enabled: bool = True
+    path: str = "var/outbox.jsonl"
+
+
+class EmailChannelSettings(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = "alerts@example.org"
+    starttls: bool = False
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_per_second: float = Field(20.0, gt=0)
+
+
+class SmsChannelSettings(_Section):
+    enabled: bool = False
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    api_base: str = "https://api.twilio.com"
+    max_per_second: float = Field(10.0, gt=0)
+
+
+class ChannelsSettings(_Section):
+    file: FileChannelSettings = FileChannelSettings()
+    email: EmailChannelSettings = EmailChannelSettings()
+    sms: SmsChannelSettings = SmsChannelSettings()
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    criteria: CriteriaSettings = CriteriaSettings()
+    geo: GeoSettings = GeoSettings()
+    fatigue: FatigueSettings = FatigueSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    channels: ChannelsSettings = ChannelsSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with dotted-key overrides, validated (tests and the CLI use it)."""
+        data = self.model_dump(mode="python")
+        _unwrap_secrets(data)
+        for dotted, value in overrides.items():
+            _set_dotted(data, dotted.split("."), value)
+        return _validate(data)
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is one line naming the key."""
+
+
+def _unwrap_secrets(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, SecretStr):
+            data[key] = value.get_secret_value()
+        elif isinstance(value, dict):
+            _unwrap_secrets(value)
+
+
+def _set_dotted(data: dict[str, Any], path: list[str], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"config: {'.'.join(path)}: is not a section")
+    node[path[-1]] = value
+
+
+def _validate(data: Mapping[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) or err["type"] == "extra_forbidden" else f" (got {got!r})"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"config: {key}: unknown key") from None
+        raise ConfigError(f"config: {key}: {err['msg']}{shown}") from None
+
+
+def _section_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Every leaf key as its ``SECTION_KEY`` environment suffix -> dotted path."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(_section_paths(ann, prefix + (name,)))
+        else:
+            out["_".join(prefix + (name,)).upper()] = prefix + (name,)
+    return out
+
+
+ENV_KEYS = _section_paths(Settings)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (``path`` or ``ALERTSVC_CONFIG``), then ``ALERTSVC_*`` overrides."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    path = path or environ.get("ALERTSVC_CONFIG") or None
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config: file not found: {p}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {p}: invalid TOML: {exc}") from None
+    for name, value in environ.items():
+        if not name.startswith("ALERTSVC_") or name == "ALERTSVC_CONFIG":
+            continue
+        suffix = name[len("ALERTSVC_"):]
+        if suffix.startswith("TEST_"):
+            continue
+        dotted = ENV_KEYS.get(suffix)
+        if dotted is None:
+            raise ConfigError(f"config: {name}: unknown setting")
+        _set_dotted(data, list(dotted), value)
+    return _validate(data)

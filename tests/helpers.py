@@ -1,0 +1,138 @@
+"""Test helpers: staff logins through the real API and factories that go through services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from alertsvc import audit
+from alertsvc.runtime import Runtime
+from alertsvc.schemas import CaseIn
+from alertsvc.services import cases, staff
+
+PASSWORD = "correct horse battery"
+STAFF = {
+    "operator": ("olga", "operator"),
+    "operator2": ("oskar", "operator"),
+    "supervisor": ("sara", "supervisor"),
+    "supervisor2": ("stefan", "supervisor"),
+    "admin": ("adam", "admin"),
+}
+
+
+class AuthedClient:
+    """A test client that sends ``Authorization: Bearer`` on every request."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, kw: dict[str, Any]) -> dict[str, Any]:
+        headers = dict(kw.pop("headers", {}) or {})
+        headers.setdefault("Authorization", f"Bearer {self.token}")
+        kw["headers"] = headers
+        return kw
+
+    def get(self, url: str, **kw: Any):  # noqa: ANN201
+        return self.client.get(url, **self._headers(kw))
+
+    def post(self, url: str, **kw: Any):  # noqa: ANN201
+        return self.client.post(url, **self._headers(kw))
+
+    def patch(self, url: str, **kw: Any):  # noqa: ANN201
+        return self.client.patch(url, **self._headers(kw))
+
+    def delete(self, url: str, **kw: Any):  # noqa: ANN201
+        return self.client.delete(url, **self._headers(kw))
+
+
+class ApiActions:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.client = app.test_client()
+        self._tokens: dict[str, str] = {}
+
+    @property
+    def rt(self) -> Runtime:
+        return self.app.extensions["alertsvc"]
+
+    def user(self, key: str) -> tuple[str, str]:
+        username, role = STAFF[key]
+        if key not in self._tokens:
+            try:
+                staff.add_user(self.rt, username, role, PASSWORD)
+            except Exception:  # already there (a second login in one test)
+                pass
+            r = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+            assert r.status_code == 200, r.json
+            self._tokens[key] = r.json["token"]
+        return username, self._tokens[key]
+
+    def as_(self, key: str) -> AuthedClient:
+        return AuthedClient(self.client, self.user(key)[1])
+
+    def as_operator(self) -> AuthedClient:
+        return self.as_("operator")
+
+    def as_operator2(self) -> AuthedClient:
+        return self.as_("operator2")
+
+    def as_supervisor(self) -> AuthedClient:
+        return self.as_("supervisor")
+
+    def as_supervisor2(self) -> AuthedClient:
+        return self.as_("supervisor2")
+
+    def as_admin(self) -> AuthedClient:
+        return self.as_("admin")
+
+
+def case_payload(now, **overrides: Any) -> dict[str, Any]:  # noqa: ANN001
+    """A report that meets the abduction profile; keyword overrides go into their section by name."""
+    body: dict[str, Any] = {
+        "child": {"name": "Milica Testović", "age": 9, "sex": "f", "description": "Plava jakna, roze ranac."},
+        "last_seen": {"lat": 44.8125, "lon": 20.4612, "place": "Knez Mihailova 1, Beograd",
+                      "at": (now - timedelta(hours=1)).isoformat()},
+        "circumstances": {"abduction_suspected": True, "abduction_witnessed": True, "imminent_danger": True,
+                          "medical_or_disability": False, "suspect": "Muškarac, oko 40 godina",
+                          "vehicle": "Sivi karavan", "plate": "BG-123-AB"},
+        "police": {"confirmed": True, "reference": "PU-BG-2026-77"},
+        "reporter": {"name": "Jovana Testović", "phone": "+381 64 1234567"},
+    }
+    for key, value in overrides.items():
+        for section in body.values():
+            if key in section:
+                section[key] = value
+                break
+        else:
+            raise KeyError(key)
+    return body
+
+
+class Factories:
+    def __init__(self, rt: Runtime, api: ApiActions) -> None:
+        self.rt = rt
+        self.api = api
+
+    def operator(self) -> audit.Actor:
+        username, _ = self.api.user("operator")
+        from sqlmodel import Session, select
+
+        from alertsvc.models import Staff
+
+        with Session(self.rt.engine) as s:
+            user = s.exec(select(Staff).where(Staff.username == username)).one()
+            return audit.Actor(user.id, user.username, user.role)
+
+    def case(self, **overrides: Any) -> str:
+        body = case_payload(self.rt.clock.now(), **overrides)
+        return cases.open_case(self.rt, self.operator(), CaseIn.model_validate_json(_json(body)))
+
+
+def _json(body: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(body)
