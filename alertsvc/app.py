@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     register_error_handlers(app)
     api.register(app)
-    limiter.limit(settings.ratelimit.token_per_ip)(app.view_functions["api.issue_token"])
+    app.view_functions["api.issue_token"] = limiter.limit(settings.ratelimit.token_per_ip)(
+        app.view_functions["api.issue_token"])
 
     @app.get("/healthz")
     def healthz() -> Response:

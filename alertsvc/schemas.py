@@ -200,5 +200,5 @@ class AuditEventOut(Out):
 class AuditQuery(In):
     model_config = ConfigDict(extra="forbid", strict=False)
     case_id: str | None = None
-    after_id: int = Field(0, ge=0)
+    after_id: int = Field(0, ge=0, le=2_147_483_647)
     limit: int = Field(500, ge=1, le=5000)

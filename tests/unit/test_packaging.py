@@ -1,0 +1,48 @@
+"""What a user gets from `pip install .` (not editable): profiles, templates, migrations and the region
+catalogue ship inside the installed package and work from there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                    str(ROOT)], check=True, capture_output=True)
+    return next(out.glob("alertsvc-*.whl"))
+
+
+def test_wheel_ships_data_files(wheel: Path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "criteria/profiles/abduction.toml" in names
+    assert "criteria/profiles/expanded.toml" in names
+    assert {"geo/data/serbia-districts.geojson", "geo/data/serbia-districts.LICENSE"} <= names
+    assert any(n.startswith("alertsvc/migrations/versions/0001") for n in names)
+    assert not any(n.startswith("tests/") for n in names)
+
+
+def test_installed_package_works_outside_the_source_tree(wheel: Path, tmp_path: Path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "ALERTSVC_DATABASE_URL": f"sqlite:///{tmp_path}/a.db"}
+    code = ("import sys; target = sys.argv.pop(1); import alertsvc, criteria, geo;"
+            "assert alertsvc.__file__.startswith(target), alertsvc.__file__;"
+            "assert len(geo.default_catalogue().codes()) == 30;"
+            "from alertsvc.cli import main; main()")
+    run = lambda *args: subprocess.run([sys.executable, "-c", code, str(target), *args], cwd=tmp_path, env=env,  # noqa: E731
+                                       capture_output=True, text=True)
+    up = run("db", "upgrade")
+    assert up.returncode == 0, up.stderr
+    shown = run("criteria", "show")
+    assert shown.returncode == 0 and '"abduction"' in shown.stdout, shown.stderr
