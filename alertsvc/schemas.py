@@ -148,6 +148,11 @@ class CasePatch(In):
     reporter: ReporterIn | None = None
 
 
+class CaseCloseIn(In):
+    outcome: Literal["found", "withdrawn", "other"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
 class ResultOut(Out):
     criterion: str
     verdict: Literal["met", "not_met", "unknown"]

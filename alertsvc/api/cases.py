@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from .. import audit
 from ..models import Case, CaseEvaluation, Role
-from ..schemas import CaseIn, CaseOut, CasePatch, EvaluationOut
+from ..schemas import CaseCloseIn, CaseIn, CaseOut, CasePatch, EvaluationOut
 from ..services import cases
 from . import bp
 from .registry import endpoint, runtime
@@ -49,4 +49,12 @@ def get_case(actor: audit.Actor, case_id: str) -> CaseOut:
           errors=(409,))
 def patch_case(actor: audit.Actor, case_id: str, body: CasePatch) -> CaseOut:
     cases.update_case(runtime(), actor, case_id, body)
+    return _read(case_id)
+
+
+@endpoint(bp, "/cases/<case_id>/close", "POST", summary="Close a case; its personal data is purged later",
+          tag="cases", roles=(Role.OPERATOR, Role.SUPERVISOR), body=CaseCloseIn, responses={200: CaseOut},
+          errors=(409,))
+def close_case(actor: audit.Actor, case_id: str, body: CaseCloseIn) -> CaseOut:
+    cases.close_case(runtime(), actor, case_id, body.outcome, body.note)
     return _read(case_id)

@@ -155,3 +155,19 @@ def reevaluate(rt: Runtime, actor: audit.Actor, case_id: str, trigger: str = "re
     with transaction(rt.engine) as s:
         case = _lock_case(s, case_id)
         return _evaluate(rt, s, case, trigger, actor)
+
+
+def close_case(rt: Runtime, actor: audit.Actor, case_id: str, outcome: str, note: str | None = None) -> str:
+    """Close an open case (found, withdrawn...). Its personal data is purged ``privacy.purge_after_days`` later."""
+    now = rt.clock.now()
+    with transaction(rt.engine) as s:
+        case = _lock_case(s, case_id)
+        if case.status != CaseStatus.OPEN:
+            raise Conflict(f"case {case.reference} is already {case.status}")
+        case.status = CaseStatus.CLOSED
+        case.closed_at = now
+        case.updated_at = now
+        s.add(case)
+        audit.record(s, actor, "case.closed", object_type="case", object_id=case.id, case_id=case.id, now=now,
+                     details={"outcome": outcome, "note_given": bool(note)})
+        return case.id

@@ -94,3 +94,14 @@ def test_last_seen_in_the_future_is_rejected(api, clock):
     body["last_seen"]["at"] = (clock.now() + timedelta(days=1)).isoformat()
     r = api.as_operator().post("/api/v1/cases", json=body)
     assert r.status_code == 422 and r.json["errors"] == [{"field": "last_seen.at", "message": "lies in the future"}]
+
+
+def test_closed_case_cannot_change(api, factories):
+    case_id = factories.case()
+    op = api.as_operator()
+    closed = op.post(f"/api/v1/cases/{case_id}/close", json={"outcome": "found"})
+    assert closed.status_code == 200 and closed.json["status"] == "closed" and closed.json["closed_at"]
+    r = op.patch(f"/api/v1/cases/{case_id}", json={"child": {"age": 10}})
+    assert r.status_code == 409 and r.mimetype == PROBLEM
+    assert op.post(f"/api/v1/cases/{case_id}/close", json={"outcome": "found"}).status_code == 409
+    assert op.get(f"/api/v1/cases/{case_id}").json["child"]["age"] == 9
