@@ -10,7 +10,10 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.engine import Engine
 
 from . import api
+from .api.subscriptions import address_limit_key
 from .api.errors import register_error_handlers
+from channels import Channel
+
 from .clock import Clock
 from .log import configure_logging, get_logger
 from .runtime import Runtime, build_runtime
@@ -20,10 +23,11 @@ log = get_logger("alertsvc.http")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               engine: Engine | None = None, runtime: Runtime | None = None) -> Flask:
+               engine: Engine | None = None, runtime: Runtime | None = None,
+               channels: dict[str, Channel] | None = None) -> Flask:
     settings = settings or (runtime.settings if runtime else load_settings())
     configure_logging(settings.logging.level)
-    rt = runtime or build_runtime(settings, clock=clock, engine=engine)
+    rt = runtime or build_runtime(settings, clock=clock, engine=engine, channels=channels)
 
     app = Flask("alertsvc", template_folder=None)
     app.config.update(
@@ -34,13 +38,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.extensions["alertsvc"] = rt
 
     limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit.storage_uri,
+                      key_prefix=settings.ratelimit.key_prefix,
                       headers_enabled=True, strategy="fixed-window", default_limits=[])
     app.extensions["alertsvc.limiter"] = limiter
 
     register_error_handlers(app)
     api.register(app)
+    from .web import pages, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(pages.bp)
     app.view_functions["api.issue_token"] = limiter.limit(settings.ratelimit.token_per_ip)(
         app.view_functions["api.issue_token"])
+    subscribe_view = limiter.limit(settings.ratelimit.subscribe_per_ip)(app.view_functions["api.subscribe"])
+    app.view_functions["api.subscribe"] = limiter.limit(
+        settings.ratelimit.subscribe_per_address, key_func=address_limit_key)(subscribe_view)
 
     @app.get("/healthz")
     def healthz() -> Response:

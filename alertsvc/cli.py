@@ -120,6 +120,36 @@ def _domain_line(exc: DomainError) -> str:
     return exc.detail
 
 
+# --- subscribers ----------------------------------------------------------------------------------
+@main.group()
+def subscribers() -> None:
+    """Citizens' subscriptions."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--show-errors", type=int, default=50, show_default=True, help="How many bad rows to list.")
+@click.pass_context
+def subscribers_import(ctx: click.Context, file: str, show_errors: int) -> None:
+    """Import pre-confirmed subscribers from CSV (channel,address,language,lat,lon,radius_km or
+    channel,address,language,regions). Bad rows are listed by line number; good rows go in; re-importing
+    adds nothing."""
+    from .services.importer import ImportFormatError, import_csv
+
+    rt = _runtime(ctx)
+    with open(file, encoding="utf-8-sig", newline="") as fh:
+        try:
+            report = import_csv(rt, fh)
+        except ImportFormatError as exc:
+            raise Fail(f"{file}: {exc}") from None
+    for line, message in report.errors[:show_errors]:
+        click.echo(f"{file}:{line}: {message}", err=True)
+    if report.rejected > show_errors:
+        click.echo(f"... and {report.rejected - show_errors} more bad rows", err=True)
+    click.echo(f"{report.rows} rows: {report.imported} imported, {report.duplicates} already there, "
+               f"{report.rejected} rejected")
+
+
 # --- criteria -------------------------------------------------------------------------------------
 @main.group("criteria")
 def criteria_group() -> None:

@@ -32,6 +32,12 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class SubscriptionStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+
+
 class Staff(SQLModel, table=True):
     __tablename__ = "staff"
     id: int | None = Field(default=None, primary_key=True)
@@ -108,6 +114,36 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, sa_column_kwargs={"unique": True, "nullable": False})
+
+
+class Subscription(SQLModel, table=True):
+    """A citizen's subscription. The address is deleted on unsubscribe; only counts remain."""
+    __tablename__ = "subscription"
+    __table_args__ = (
+        sa.Index("ix_subscription_active_dedupe", "dedupe_key", unique=True,
+                 sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'")),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    channel: str = Field(max_length=8)
+    address: str | None = Field(default=None, max_length=320)
+    # HMAC of the normalised address: finds a number's subscriptions (STOP) without scanning plaintext.
+    address_key: str | None = Field(default=None, max_length=64, index=True)
+    # HMAC of channel + address + area: makes imports idempotent.
+    dedupe_key: str | None = Field(default=None, max_length=64)
+    language: str = Field(max_length=8)
+    area: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    regions: list[str] | None = Field(default=None, sa_type=JSONType)
+    status: str = Field(default=SubscriptionStatus.PENDING, max_length=16, index=True)
+    code_hash: str | None = Field(default=None, max_length=64)
+    code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    code_attempts: int = 0
+    source: str = Field(default="api", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    unsubscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 metadata: sa.MetaData = SQLModel.metadata

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from functools import cached_property
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
 import criteria
+import geo
+from channels import Channel
+from channels.file import FileChannel
 
 from .clock import Clock, SystemClock
 from .db import make_engine
@@ -21,10 +26,38 @@ class Runtime:
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
     profile: criteria.Profile | None = None
+    catalogue: geo.RegionCatalogue | None = None
+    channels: dict[str, Channel] | None = None
 
     def __post_init__(self) -> None:
         if self.profile is None:
             self.profile = criteria.resolve_profile(self.settings.criteria.profile)
+        if self.catalogue is None:
+            path = self.settings.geo.regions
+            self.catalogue = geo.load_catalogue(path) if path else geo.default_catalogue()
+        if self.channels is None:
+            self.channels = build_channels(self.settings)
+
+    @property
+    def regions(self) -> geo.RegionCatalogue:
+        assert self.catalogue is not None
+        return self.catalogue
+
+    def channel(self, name: str) -> Channel:
+        assert self.channels is not None
+        return self.channels[name]
+
+    @cached_property
+    def renderer(self):  # noqa: ANN201  (alertsvc.messages.MessageRenderer)
+        from .messages import MessageRenderer
+
+        a = self.settings.alerts
+        return MessageRenderer(hotline=a.hotline, sms_max_segments=a.sms_max_segments, sms_ascii=a.sms_ascii)
+
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        """HMAC-SHA256 under the secret key: stable pseudonymous keys (addresses, codes) without plaintext."""
+        key = self.settings.security.secret_key.get_secret_value().encode()
+        return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
     @property
     def active_profile(self) -> criteria.Profile:
@@ -46,7 +79,27 @@ class Runtime:
         return self.engine.dialect.name == "postgresql"
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
+def build_runtime(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None,
+                  channels: dict[str, Channel] | None = None) -> Runtime:
     engine = engine or make_engine(settings.database.url, echo=settings.database.echo,
                                    pool_size=settings.database.pool_size)
-    return Runtime(settings=settings, engine=engine, clock=clock or SystemClock())
+    return Runtime(settings=settings, engine=engine, clock=clock or SystemClock(), channels=channels)
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    """SMS and email channels from settings; the file channel stands in for each disabled transport."""
+    from channels.smtp_email import SmtpEmailChannel
+    from channels.twilio_sms import TwilioSmsChannel
+
+    cfg = settings.channels
+    file_channel = FileChannel.from_options(cfg.file.model_dump()) if cfg.file.enabled else None
+    out: dict[str, Channel] = {}
+    for name, section, cls in (("sms", cfg.sms, TwilioSmsChannel), ("email", cfg.email, SmtpEmailChannel)):
+        if section.enabled:
+            options = section.model_dump()
+            if name == "sms":
+                options["status_callback"] = f"{settings.server.base_url}/webhooks/twilio/status"
+            out[name] = cls.from_options(options)
+        elif file_channel is not None:
+            out[name] = file_channel
+    return out

@@ -207,3 +207,42 @@ class AuditQuery(In):
     case_id: str | None = None
     after_id: int = Field(0, ge=0, le=2_147_483_647)
     limit: int = Field(500, ge=1, le=5000)
+
+
+# --- subscriptions --------------------------------------------------------------------------------
+class CircleIn(In):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(gt=0, le=500)
+
+
+class SubscriptionAreaIn(In):
+    """Exactly one of ``circle`` or ``regions`` (region codes of the loaded catalogue, e.g. RS-00)."""
+    circle: CircleIn | None = None
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=16)]] | None = Field(
+        default=None, min_length=1, max_length=30)
+
+
+class SubscriptionIn(In):
+    channel: Literal["sms", "email"]
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+    language: Literal["sr-Latn", "sr-Cyrl", "en"] = "sr-Latn"
+    area: SubscriptionAreaIn
+
+
+class SubscriptionCreated(Out):
+    id: str
+    status: Literal["pending"]
+
+
+class ConfirmIn(In):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+
+
+class SubscriptionStatusOut(Out):
+    status: Literal["pending", "active", "unsubscribed"]
+
+
+class UnsubscribeIn(In):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=512)]

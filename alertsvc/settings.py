@@ -79,6 +79,12 @@ class FatigueSettings(_Section):
     subscriber_window_hours: int = Field(24, ge=1)
 
 
+class SubscriptionsSettings(_Section):
+    code_ttl_minutes: int = Field(30, ge=1, le=24 * 60)
+    code_max_attempts: int = Field(5, ge=1, le=20)
+    default_region: str = Field("RS", min_length=2, max_length=2)
+
+
 class AlertsSettings(_Section):
     expiry_hours: int = Field(48, ge=1)
     hotline: str = "116 000"
@@ -95,6 +101,7 @@ class RateLimitSettings(_Section):
     subscribe_per_ip: str = "10/hour"
     subscribe_per_address: str = "3/hour"
     token_per_ip: str = "30/minute"
+    key_prefix: str = "alertsvc"
 
 
 class FileChannelSettings(_Section):
@@ -141,6 +148,7 @@ class Settings(_Section):
     criteria: CriteriaSettings = CriteriaSettings()
     geo: GeoSettings = GeoSettings()
     fatigue: FatigueSettings = FatigueSettings()
+    subscriptions: SubscriptionsSettings = SubscriptionsSettings()
     alerts: AlertsSettings = AlertsSettings()
     privacy: PrivacySettings = PrivacySettings()
     ratelimit: RateLimitSettings = RateLimitSettings()

@@ -106,10 +106,18 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, engine: Engine):  # noqa: ANN201
+def outbox():  # noqa: ANN201
+    """A real in-memory channel standing in for SMS and email in API tests."""
+    from channels.memory import MemoryChannel
+
+    return MemoryChannel()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, engine: Engine, outbox):  # noqa: ANN001, ANN201
     from alertsvc.app import create_app
 
-    app = create_app(settings, clock=clock, engine=engine)
+    app = create_app(settings, clock=clock, engine=engine, channels={"sms": outbox, "email": outbox})
     app.testing = True
     return app
 

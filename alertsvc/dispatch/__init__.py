@@ -1,0 +1,1 @@
+"""Dispatch: fan-out of approved alerts, the worker loop, provider status callbacks."""

@@ -1,0 +1,1 @@
+"""HTML pages (citizens: unsubscribe, public alerts; staff: case and decision screens)."""

@@ -1,0 +1,55 @@
+"""Twilio webhooks: inbound SMS (STOP / ODJAVA / START) and message status callbacks. Signatures checked."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, current_app, request
+
+from channels.twilio_sms import valid_signature
+
+from ..errors import Forbidden
+from ..log import get_logger
+from ..services import subscriptions
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
+log = get_logger("alertsvc.webhooks")
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ODJAVA", "ОДЈАВА", "ODJAVI", "ОДЈАВИ"}
+START_WORDS = {"START", "UNSTOP", "YES", "PRIJAVA", "ПРИЈАВА"}
+
+
+def _check_signature() -> None:
+    rt = current_app.extensions["alertsvc"]
+    token = rt.settings.channels.sms.auth_token.get_secret_value()
+    url = rt.settings.server.base_url + request.full_path.rstrip("?")
+    if not token or not valid_signature(token, url, request.form.to_dict(flat=True),
+                                        request.headers.get("X-Twilio-Signature")):
+        raise Forbidden("The Twilio signature is missing or wrong.")
+
+
+def _twiml(text: str | None) -> Response:
+    body = "<Response/>" if text is None else f"<Response><Message>{escape(text)}</Message></Response>"
+    return Response('<?xml version="1.0" encoding="UTF-8"?>' + body, mimetype="text/xml")
+
+
+@bp.post("/sms")
+def inbound_sms() -> Response:
+    _check_signature()
+    rt = current_app.extensions["alertsvc"]
+    word = (request.form.get("Body") or "").strip().split(maxsplit=1)
+    keyword = word[0].upper().strip(".!") if word else ""
+    sender = request.form.get("From") or ""
+    if keyword in STOP_WORDS:
+        try:
+            e164 = subscriptions.normalise_address(rt, "sms", sender)
+        except Exception:  # noqa: BLE001  (a malformed From: nothing to unsubscribe)
+            return _twiml(None)
+        n = subscriptions.unsubscribe_number(rt, e164, "sms-stop")
+        log.info("sms.stop", extra={"count": n})
+        # Twilio itself answers STOP on long codes; we stay silent to avoid a second reply.
+        return _twiml(None)
+    if keyword in START_WORDS:
+        # Unsubscribing deleted the number and its area, so there is nothing to restore: point to the form.
+        return _twiml(f"Prijavite se ponovo / Subscribe again: {rt.settings.server.base_url}/")
+    return _twiml(None)
