@@ -223,6 +223,36 @@ def demo(ctx: click.Context, if_empty: bool) -> None:
         click.echo(f"  {role:<10} {username:<8} password: {password}")
 
 
+# --- worker ---------------------------------------------------------------------------------------
+@main.command()
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@click.option("--once", is_flag=True, help="Send everything that is due, then exit.")
+@click.option("--no-scheduler", is_flag=True, help="Do not take part in periodic jobs (sweep, expiry, purge).")
+@click.pass_context
+def worker(ctx: click.Context, batch_size: int, once: bool, no_scheduler: bool) -> None:
+    """Run a dispatch worker (start several, on several machines, against one PostgreSQL)."""
+    import signal
+    import threading
+
+    from .dispatch.scheduler import start_scheduler
+    from .dispatch.worker import Dispatcher, run_worker
+
+    rt = _runtime(ctx)
+    if once:
+        n = Dispatcher(rt, batch_size=batch_size).drain()
+        click.echo(f"sent {n} deliveries")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    scheduler = None if no_scheduler else start_scheduler(rt)
+    try:
+        run_worker(rt, stop, batch_size=batch_size)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
 # --- serve ----------------------------------------------------------------------------------------
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default from [server] host).")

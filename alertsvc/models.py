@@ -38,6 +38,28 @@ class SubscriptionStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
 
 
+class AlertStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    REJECTED = "rejected"
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+    EXPIRED = "expired"
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"
+
+
+FINAL_DELIVERY = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED,
+                            DeliveryStatus.CANCELLED})
+
+
 class Staff(SQLModel, table=True):
     __tablename__ = "staff"
     id: int | None = Field(default=None, primary_key=True)
@@ -144,6 +166,77 @@ class Subscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unsubscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Alert(SQLModel, table=True):
+    """An activation request for a case: pending approval, then active until resolved or expired."""
+    __tablename__ = "alert"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    status: str = Field(default=AlertStatus.PENDING_APPROVAL, max_length=20, index=True)
+    area: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    territories: list[str] = Field(default_factory=list, sa_type=JSONType)
+    message_text: str | None = Field(default=None, max_length=1000)
+    estimated_recipients: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    requested_by: int = Field(foreign_key="staff.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="staff.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    checklist: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    override_by: int | None = Field(default=None, foreign_key="staff.id")
+    override_reason: str | None = Field(default=None, max_length=2000)
+    activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: int | None = Field(default=None, foreign_key="staff.id")
+    outcome: str | None = Field(default=None, max_length=16)
+
+
+class AlertUpdate(SQLModel, table=True):
+    """A follow-up message of an active alert (``update``) or its end (``closing``)."""
+    __tablename__ = "alert_update"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: str = Field(foreign_key="alert.id", index=True, max_length=36)
+    kind: str = Field(max_length=16)
+    text: str | None = Field(default=None, max_length=1000)
+    created_by: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one subscriber (the outbox row). Written with the approval, claimed by workers."""
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("alert_id", "subscription_id", "kind", "update_id", name="uq_delivery_once"),
+        sa.Index("ix_delivery_queued", "id", sqlite_where=sa.text("status = 'queued'"),
+                 postgresql_where=sa.text("status = 'queued'")),
+        sa.Index("ix_delivery_alert_status", "alert_id", "status"),
+        sa.Index("ix_delivery_subscriber_window", "address_key", "created_at"),
+    )
+    id: int | None = Field(default=None, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                           primary_key=True)
+    alert_id: str = Field(foreign_key="alert.id", max_length=36)
+    subscription_id: str = Field(max_length=36)
+    address_key: str | None = Field(default=None, max_length=64)
+    channel: str = Field(max_length=8)
+    kind: str = Field(max_length=16)
+    update_id: int = 0
+    status: str = Field(default=DeliveryStatus.QUEUED, max_length=16)
+    attempts: int = 0
+    provider_id: str | None = Field(default=None, max_length=128, index=True)
+    error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SchedulerLock(SQLModel, table=True):
+    """One row per periodic job: the worker that holds the lease runs it (once per deployment)."""
+    __tablename__ = "scheduler_lock"
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 metadata: sa.MetaData = SQLModel.metadata

@@ -88,18 +88,21 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, engine: Eng
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
     """SMS and email channels from settings; the file channel stands in for each disabled transport."""
-    from channels.smtp_email import SmtpEmailChannel
-    from channels.twilio_sms import TwilioSmsChannel
+    from channels import load_channel_classes
 
     cfg = settings.channels
     file_channel = FileChannel.from_options(cfg.file.model_dump()) if cfg.file.enabled else None
     out: dict[str, Channel] = {}
-    for name, section, cls in (("sms", cfg.sms, TwilioSmsChannel), ("email", cfg.email, SmtpEmailChannel)):
+    for name, section in (("sms", cfg.sms), ("email", cfg.email)):
         if section.enabled:
-            options = section.model_dump()
-            if name == "sms":
+            classes = load_channel_classes()  # entry points: a plugin adds a transport without touching the core
+            if section.transport not in classes:
+                raise ValueError(f"channels.{name}.transport: no channel {section.transport!r} "
+                                 f"(installed: {', '.join(sorted(classes))})")
+            options = section.model_dump(exclude={"transport"})
+            if section.transport == "sms":
                 options["status_callback"] = f"{settings.server.base_url}/webhooks/twilio/status"
-            out[name] = cls.from_options(options)
+            out[name] = classes[section.transport].from_options(options)
         elif file_channel is not None:
             out[name] = file_channel
     return out

@@ -246,3 +246,88 @@ class SubscriptionStatusOut(Out):
 
 class UnsubscribeIn(In):
     token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+class AlertAreaIn(In):
+    """Exactly one of ``circle``, ``regions`` or ``polygon`` (a GeoJSON Polygon or MultiPolygon)."""
+    circle: CircleIn | None = None
+    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=16)]] | None = Field(
+        default=None, min_length=1, max_length=30)
+    polygon: dict[str, Any] | None = None
+
+
+class AlertMessageIn(In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+
+
+class AlertIn(In):
+    area: AlertAreaIn
+    message: AlertMessageIn = AlertMessageIn()
+
+
+class ApproveIn(In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    checklist: dict[Annotated[str, StringConstraints(max_length=64)], bool]
+
+
+class ReasonIn(In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+
+
+class ResolveIn(In):
+    outcome: Literal["found", "withdrawn", "other"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class UpdateIn(In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class DeliveryCounts(Out):
+    queued: int = 0
+    sending: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    cancelled: int = 0
+
+
+class AlertOut(Out):
+    id: str
+    case_id: str
+    status: str
+    area: dict[str, Any]
+    territories: list[str]
+    estimated_recipients: dict[str, Any]
+    message: dict[str, Any]
+    requested_at: datetime
+    requested_by: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    checklist: dict[str, Any] | None = None
+    override_by: str | None = None
+    activated_at: datetime | None = None
+    expires_at: datetime | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    deliveries: DeliveryCounts
+    brief: dict[str, Any] | None = None
+
+
+class DeliveryOut(Out):
+    subscription_id: str
+    channel: str
+    kind: str
+    status: str
+    attempts: int
+
+
+class FatigueOut(Out):
+    territory_max_alerts: int
+    territory_window_hours: int
+    subscriber_max_messages: int
+    subscriber_window_hours: int
+    territories: list[dict[str, Any]]

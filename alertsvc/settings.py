@@ -111,6 +111,7 @@ class FileChannelSettings(_Section):
 
 class EmailChannelSettings(_Section):
     enabled: bool = False
+    transport: str = "email"
     host: str = "127.0.0.1"
     port: int = Field(25, ge=1, le=65535)
     sender: str = "alerts@example.org"
@@ -123,6 +124,7 @@ class EmailChannelSettings(_Section):
 
 class SmsChannelSettings(_Section):
     enabled: bool = False
+    transport: str = "sms"
     account_sid: str = ""
     auth_token: SecretStr = SecretStr("")
     from_number: str = ""

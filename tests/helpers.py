@@ -136,3 +136,20 @@ def _json(body: dict[str, Any]) -> str:
     import json
 
     return json.dumps(body)
+
+
+def approval_body(rt: Runtime) -> dict[str, Any]:
+    return {"reason": "Meets the profile; area is the plausible travel radius.",
+            "checklist": {item.id: True for item in rt.active_profile.approval_checklist}}
+
+
+def add_subscriber(rt: Runtime, address: str, *, channel: str = "sms", language: str = "sr-Latn",
+                   area: dict[str, Any] | None = None) -> str:
+    """An active subscription, made through the real double opt-in services."""
+    from alertsvc.services import subscriptions
+
+    new = subscriptions.prepare(rt, channel, address, language,
+                                area or {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 5}})
+    sub_id, code = subscriptions.subscribe(rt, new)
+    subscriptions.confirm(rt, sub_id, code)
+    return sub_id

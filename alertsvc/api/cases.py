@@ -19,11 +19,19 @@ def evaluation_out(row: CaseEvaluation) -> EvaluationOut:
 
 
 def case_out(s: Session, case: Case) -> CaseOut:
+    from sqlmodel import col, select
+
+    from ..models import Alert
+
     evals = [evaluation_out(e) for e in cases.evaluations(s, case.id)]
+    alert_rows = s.exec(select(Alert).where(Alert.case_id == case.id).order_by(col(Alert.requested_at))).all()
+    alert_list = [{"id": a.id, "status": a.status, "territories": a.territories, "requested_at": a.requested_at.isoformat(),
+                   "estimated_recipients": a.estimated_recipients} for a in alert_rows]
     return CaseOut(id=case.id, reference=case.reference, status=case.status, child=case.child,
                    last_seen=case.last_seen, circumstances=case.circumstances, police=case.police,
                    reporter=case.reporter, created_at=case.created_at, updated_at=case.updated_at,
-                   closed_at=case.closed_at, revision=case.revision, evaluation=evals[-1], evaluations=evals)
+                   closed_at=case.closed_at, revision=case.revision, evaluation=evals[-1], evaluations=evals,
+                   alerts=alert_list)
 
 
 def _read(case_id: str) -> CaseOut:

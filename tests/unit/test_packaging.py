@@ -29,6 +29,11 @@ def test_wheel_ships_data_files(wheel: Path):
     assert {"geo/data/serbia-districts.geojson", "geo/data/serbia-districts.LICENSE"} <= names
     assert any(n.startswith("alertsvc/migrations/versions/0001") for n in names)
     assert not any(n.startswith("tests/") for n in names)
+    assert any(n.startswith("alertsvc/templates/") for n in names)
+    # every Python file of the four packages is in the wheel (a package missing from pyproject's list fails here)
+    for lib in ("alertsvc", "criteria", "channels", "geo"):
+        for path in (ROOT / lib).rglob("*.py"):
+            assert str(path.relative_to(ROOT)) in names, path
 
 
 def test_installed_package_works_outside_the_source_tree(wheel: Path, tmp_path: Path):

@@ -87,3 +87,20 @@ def test_config_example_documents_every_key_and_loads():
             assert "#" in line.split("=", 1)[1] or lines[i - 1].lstrip().startswith("#"), line
     expected = {".".join(path).lower() for path in ENV_KEYS.values()}
     assert expected - documented == set()
+
+
+def test_channels_come_from_entry_points_and_file_stands_in(tmp_path):
+    from channels import ChannelConfigError
+    from channels.file import FileChannel
+
+    from alertsvc.runtime import build_channels
+
+    s = Settings().with_overrides({"channels.file.path": str(tmp_path / "out.jsonl")})
+    built = build_channels(s)
+    assert isinstance(built["sms"], FileChannel) and built["sms"] is built["email"]
+    # any installed entry point can be the transport: the in-memory one is found and handed the sms section
+    # (which it refuses, strictly, since Twilio's keys mean nothing to it)
+    with pytest.raises(ChannelConfigError, match="channels.memory: unknown option"):
+        build_channels(s.with_overrides({"channels.sms.enabled": True, "channels.sms.transport": "memory"}))
+    with pytest.raises(ValueError, match="channels.sms.transport"):
+        build_channels(s.with_overrides({"channels.sms.enabled": True, "channels.sms.transport": "pigeon"}))

@@ -1,0 +1,206 @@
+"""The dispatch worker: claim queued deliveries, record the intent, send, record the outcome.
+
+Guarantee: **at most once**. A delivery is marked ``sending`` and committed *before* the channel is called;
+after the call it becomes ``sent`` (with the provider id) or ``failed``/re-queued. A worker that dies between
+the provider's acceptance and the status update leaves the row ``sending``; the sweeper marks such rows
+``failed`` ("outcome unknown") instead of sending them again. Retries happen only for errors the channel marks
+safe to retry (nothing was accepted), with exponential backoff.
+
+Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers on any number of machines
+share the queue; SQLite serialises writers (one worker is the supported setup there).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from channels import ChannelError, Message
+
+from ..log import get_logger
+from ..models import Alert, AlertUpdate, Case, Delivery, DeliveryStatus, Subscription
+from ..runtime import Runtime
+from ..services.subscriptions import unsubscribe_url
+
+log = get_logger("alertsvc.worker")
+PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
+MAX_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    alert_id: str
+    subscription_id: str
+    channel: str
+    kind: str
+    update_id: int
+    attempts: int
+
+
+def claim(rt: Runtime, limit: int) -> list[Claimed]:
+    """Move up to ``limit`` due queued rows to ``sending`` (attempts + 1) and commit: the intent is recorded."""
+    now = rt.clock.now()
+    t = Delivery.__table__
+    due = (sa.select(t.c.id).where(t.c.status == DeliveryStatus.QUEUED,
+                                   sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now))
+           .order_by(t.c.id).limit(limit))
+    if rt.is_postgres:
+        due = due.with_for_update(skip_locked=True)
+    stmt = (sa.update(t).where(t.c.id.in_(due.scalar_subquery()))
+            .values(status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1, updated_at=now)
+            .returning(t.c.id, t.c.alert_id, t.c.subscription_id, t.c.channel, t.c.kind, t.c.update_id,
+                       t.c.attempts))
+    with rt.engine.begin() as conn:
+        rows = conn.execute(stmt).all()
+    return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+
+
+class Dispatcher:
+    """Renders and sends claimed deliveries; one per worker process (thread-safe enough for one loop)."""
+
+    def __init__(self, rt: Runtime, *, batch_size: int = 500, name: str | None = None) -> None:
+        self.rt = rt
+        self.batch_size = batch_size
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self._placeholder = unsubscribe_url(rt, PLACEHOLDER_ID)
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    # --- rendering ------------------------------------------------------------------------------
+    def _facts(self, s: Session, alert_id: str, update_id: int) -> Any:
+        from ..messages import AlertFacts
+
+        key = ("facts", alert_id, update_id)
+        if key not in self._cache:
+            alert = s.get(Alert, alert_id)
+            case = s.get(Case, alert.case_id) if alert else None
+            upd = s.get(AlertUpdate, update_id) if update_id else None
+            assert alert is not None and case is not None
+            child, seen, circ = case.child or {}, case.last_seen or {}, case.circumstances or {}
+            at = seen.get("at")
+            self._cache[key] = AlertFacts(
+                reference=case.reference, child_name=child.get("name"), age=int(child.get("age") or 0),
+                sex=child.get("sex"), description=child.get("description"), last_seen_place=seen.get("place"),
+                last_seen_at=datetime.fromisoformat(at) if isinstance(at, str) else at,
+                vehicle=circ.get("vehicle"), plate=circ.get("plate"), suspect=circ.get("suspect"),
+                area_name=", ".join(self.rt.regions[c].name for c in alert.territories if c in self.rt.regions)
+                or None,
+                link=f"{self.rt.settings.server.base_url}/alerts/{alert.id}",
+                update_text=upd.text if upd and upd.kind == "update" else None,
+                outcome=alert.outcome if upd and upd.kind == "closing" else None,
+                custom_text=alert.message_text)
+        return self._cache[key]
+
+    def _template(self, s: Session, d: Claimed, language: str) -> Any:
+        key = ("msg", d.alert_id, d.kind, d.update_id, d.channel, language)
+        if key not in self._cache:
+            facts = self._facts(s, d.alert_id, d.update_id)
+            render = getattr(self.rt.renderer, d.kind)
+            self._cache[key] = render(d.channel, language, facts, unsubscribe_url=self._placeholder)
+        return self._cache[key]
+
+    def _message(self, s: Session, d: Claimed, sub: Subscription) -> Message:
+        rendered = self._template(s, d, sub.language)
+        url = unsubscribe_url(self.rt, sub.id)
+
+        def fill(text: str | None) -> str | None:
+            return text.replace(self._placeholder, url) if text else text
+
+        return Message(channel=d.channel, address=sub.address or "", kind=d.kind, text=fill(rendered.text) or "",
+                       subject=rendered.subject, html=fill(rendered.html), unsubscribe_url=url,
+                       reference=f"d{d.id}")
+
+    # --- one batch ------------------------------------------------------------------------------
+    def run_once(self) -> int:
+        batch = claim(self.rt, self.batch_size)
+        if not batch:
+            return 0
+        results: list[dict[str, Any]] = []
+        with Session(self.rt.engine) as s:
+            subs = {sub.id: sub for sub in s.exec(select(Subscription).where(
+                Subscription.id.in_({d.subscription_id for d in batch})))}  # type: ignore[attr-defined]
+            messages = []
+            for d in batch:
+                sub = subs.get(d.subscription_id)
+                if sub is None or not sub.address:  # unsubscribed since: the address is gone
+                    results.append({"i": d.id, "s": DeliveryStatus.CANCELLED, "p": None, "e": "unsubscribed",
+                                    "n": None})
+                    continue
+                messages.append((d, self._message(s, d, sub)))
+        # No database connection is held while the providers are called.
+        now = self.rt.clock.now
+        for d, message in messages:
+            try:
+                receipt = self.rt.channel(d.channel).send(message)
+            except ChannelError as exc:
+                code = (exc.code or type(exc).__name__)[:200]
+                if exc.retry_safe and d.attempts < MAX_ATTEMPTS:
+                    delay = timedelta(seconds=min(600, 5 * 2 ** (d.attempts - 1)))
+                    results.append({"i": d.id, "s": DeliveryStatus.QUEUED, "p": None, "e": code, "n": now() + delay})
+                else:
+                    results.append({"i": d.id, "s": DeliveryStatus.FAILED, "p": None, "e": code, "n": None})
+                log.warning("delivery.failed", extra={"delivery_id": d.id, "attempt": d.attempts,
+                                                      "channel": d.channel, "error_type": code})
+                continue
+            results.append({"i": d.id, "s": DeliveryStatus.SENT, "p": receipt.provider_id, "e": None, "n": None})
+        self._record(results)
+        log.info("deliveries.batch", extra={"count": len(batch), "worker": self.name})
+        return len(batch)
+
+    def _record(self, results: list[dict[str, Any]]) -> None:
+        t = Delivery.__table__
+        now = self.rt.clock.now()
+        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in results:
+            grouped[str(r["s"])].append(r)
+        with self.rt.engine.begin() as conn:
+            for status, rows in grouped.items():
+                conn.execute(
+                    sa.update(t).where(t.c.id == sa.bindparam("i"), t.c.status == DeliveryStatus.SENDING)
+                    .values(status=status, provider_id=sa.bindparam("p"), error=sa.bindparam("e"),
+                            next_attempt_at=sa.bindparam("n"), updated_at=now),
+                    rows)
+
+    def drain(self) -> int:
+        """Send until nothing is due (tests and the one-shot CLI use it)."""
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+
+def sweep_stuck(rt: Runtime) -> int:
+    """Rows left ``sending`` by a worker that died: the provider may have accepted them, so they are never
+    re-sent; they become ``failed`` with the reason, and are counted."""
+    now = rt.clock.now()
+    t = Delivery.__table__
+    with rt.engine.begin() as conn:
+        res = conn.execute(sa.update(t).where(t.c.status == DeliveryStatus.SENDING, t.c.updated_at < now - STUCK_AFTER)
+                           .values(status=DeliveryStatus.FAILED, error="outcome unknown: worker stopped mid-send",
+                                   updated_at=now))
+    n = res.rowcount or 0
+    if n:
+        log.warning("deliveries.reconciled", extra={"count": n})
+    return n
+
+
+def run_worker(rt: Runtime, stop: threading.Event, *, idle_seconds: float = 0.2, batch_size: int = 500) -> None:
+    dispatcher = Dispatcher(rt, batch_size=batch_size)
+    log.info("worker.started", extra={"worker": dispatcher.name})
+    while not stop.is_set():
+        try:
+            if dispatcher.run_once() == 0:
+                stop.wait(idle_seconds)
+        except Exception:  # a database blip must not kill the worker; it is logged and retried
+            log.exception("worker.error", extra={"worker": dispatcher.name})
+            stop.wait(2.0)
+    log.info("worker.stopped", extra={"worker": dispatcher.name})

@@ -1,0 +1,41 @@
+"""Data minimisation: a configured time after a case closes, the child's and reporter's personal data go.
+
+What stays is what statistics and the audit need: age, sex, when last seen, the circumstance flags and the
+police's confirmation. The audit chain still verifies: it never held personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from .. import audit
+from ..db import transaction
+from ..models import Case, CaseStatus
+from ..runtime import Runtime
+
+FLAGS = ("abduction_suspected", "abduction_witnessed", "imminent_danger", "medical_or_disability")
+
+
+def purge_case(s: Session, case: Case, now) -> None:  # noqa: ANN001
+    child = case.child or {}
+    case.child = {k: child[k] for k in ("age", "sex") if k in child}
+    case.last_seen = {k: v for k, v in (case.last_seen or {}).items() if k == "at"}
+    case.circumstances = {k: v for k, v in (case.circumstances or {}).items() if k in FLAGS}
+    case.police = {k: v for k, v in (case.police or {}).items() if k == "confirmed"}
+    case.reporter = {}
+    case.purged_at = now
+    s.add(case)
+    audit.record(s, audit.SYSTEM, "case.purged", object_type="case", object_id=case.id, case_id=case.id, now=now)
+
+
+def purge_due(rt: Runtime) -> int:
+    now = rt.clock.now()
+    cutoff = now - timedelta(days=rt.settings.privacy.purge_after_days)
+    with transaction(rt.engine) as s:
+        due = s.exec(select(Case).where(Case.status == CaseStatus.CLOSED, col(Case.closed_at) <= cutoff,
+                                        col(Case.purged_at).is_(None)).with_for_update()).all()
+        for case in due:
+            purge_case(s, case, now)
+        return len(due)
