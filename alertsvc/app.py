@@ -44,10 +44,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     register_error_handlers(app)
     api.register(app)
-    from .web import pages, webhooks
+    from .web import cap_views, pages, webhooks
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(cap_views.bp)
     app.view_functions["api.issue_token"] = limiter.limit(settings.ratelimit.token_per_ip)(
         app.view_functions["api.issue_token"])
     subscribe_view = limiter.limit(settings.ratelimit.subscribe_per_ip)(app.view_functions["api.subscribe"])

@@ -271,7 +271,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         upgrade(rt.engine)
     rt.engine.dispose()  # no connections shared across the fork
     run_server(s, host=host or s.server.host, port=port or s.server.port, workers=workers or s.server.workers,
-               with_worker=not no_worker)
+               with_worker=not no_worker, config_path=ctx.obj.get("config_path"))
 
 
 if __name__ == "__main__":  # pragma: no cover

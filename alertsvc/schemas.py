@@ -331,3 +331,23 @@ class FatigueOut(Out):
     subscriber_max_messages: int
     subscriber_window_hours: int
     territories: list[dict[str, Any]]
+
+
+class PublicAlert(Out):
+    """What anyone may see of an alert. Never the reporter, the police reference or the family's address;
+    once resolved, only a stub."""
+    id: str
+    status: str
+    reference: str | None = None
+    child: dict[str, Any] | None = None
+    last_seen: dict[str, Any] | None = None
+    vehicle: str | None = None
+    plate: str | None = None
+    suspect: str | None = None
+    area: dict[str, Any] | None = None
+    territories: list[str] = []
+    activated_at: datetime | None = None
+    expires_at: datetime | None = None
+    resolved_at: datetime | None = None
+    cap_url: str
+    page_url: str

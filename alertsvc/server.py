@@ -25,7 +25,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app(self._settings)
 
 
-def run_server(settings: Settings, *, host: str, port: int, workers: int, with_worker: bool) -> None:
+def run_server(settings: Settings, *, host: str, port: int, workers: int, with_worker: bool,
+               config_path: str | None = None) -> None:
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -39,7 +40,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int, with_w
         "forwarded_allow_ips": "*" if settings.server.trust_proxy_headers else "127.0.0.1",
         "limit_request_line": 8190,
     }
-    # The dispatch worker beside the HTTP server arrives with the dispatch issue (#5); until then
-    # `with_worker` has no effect.
-    del with_worker
+    if with_worker:
+        from .dispatch_process import start_dispatch_worker, stop_dispatch_worker
+
+        options["when_ready"] = lambda arbiter: start_dispatch_worker(settings, arbiter, config_path)
+        options["on_exit"] = stop_dispatch_worker
     _Gunicorn(settings, options).run()

@@ -102,6 +102,7 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
         "security.argon2_time_cost": 1,
         "security.argon2_memory_kib": 1024,
         "channels.file.path": str(tmp_path / "outbox.jsonl"),
+        "channels.sms.auth_token": "twilio-test-auth-token",
     })
 
 

@@ -8,6 +8,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def register(app: Flask) -> None:
-    from . import alerts, audit_views, auth_views, cases, criteria_views, spec, subscriptions  # noqa: F401
+    from . import alerts, audit_views, auth_views, cases, criteria_views, public, spec, subscriptions  # noqa: F401
     if "api" not in app.blueprints:
         app.register_blueprint(bp)

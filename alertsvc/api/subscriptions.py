@@ -55,7 +55,7 @@ def confirm(sub_id: str, body: ConfirmIn) -> SubscriptionStatusOut:
 
 
 @endpoint(bp, "/subscriptions/unsubscribe", "POST", summary="Unsubscribe with the token from any message",
-          tag="subscriptions", body=UnsubscribeIn, responses={200: SubscriptionStatusOut})
+          tag="subscriptions", body=UnsubscribeIn, responses={200: SubscriptionStatusOut}, errors=(404,))
 def unsubscribe(body: UnsubscribeIn) -> SubscriptionStatusOut:
     rt = runtime()
     subscriptions.unsubscribe(rt, subscriptions.subscription_for_token(rt, body.token), "api")

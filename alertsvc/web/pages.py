@@ -49,3 +49,18 @@ def unsubscribe_page(token: str) -> Response:
         how = "one-click" if request.form.get("List-Unsubscribe") == "One-Click" else "page"
         subscriptions.unsubscribe(rt, sub_id, how)
     return render("web/unsubscribe.html", lang=lang, state="done" if not already else "gone", action=request.path)
+
+
+@bp.get("/alerts/<alert_id>")
+def alert_page(alert_id: str) -> Response:
+    """The public page of an alert; a stub once it has ended (no name, description or photo)."""
+    from ..errors import NotFound
+    from ..services import public
+
+    rt = current_app.extensions["alertsvc"]
+    with Session(rt.engine) as s:
+        found = public.public_alert(rt, s, alert_id)
+        if found is None:
+            raise NotFound(f"no published alert with id {alert_id}")
+        view = public.public_view(rt, *found)
+    return render("web/alert.html", lang="sr-Latn", a=view, hotline=rt.settings.alerts.hotline)

@@ -53,3 +53,30 @@ def inbound_sms() -> Response:
         # Unsubscribing deleted the number and its area, so there is nothing to restore: point to the form.
         return _twiml(f"Prijavite se ponovo / Subscribe again: {rt.settings.server.base_url}/")
     return _twiml(None)
+
+
+@bp.post("/status")
+def status_callback() -> Response:
+    """Twilio message status: ``sent -> delivered | failed``, under the row's own state check, never out of
+    a final state. Found by provider id, or by our reference when the worker died before saving the id."""
+    _check_signature()
+    import sqlalchemy as sa
+
+    from channels.twilio_sms import status_from_callback
+
+    from ..models import Delivery, DeliveryStatus
+
+    rt = current_app.extensions["alertsvc"]
+    sid, status = status_from_callback(request.form.to_dict(flat=True))
+    if status not in ("delivered", "failed") or not sid:
+        return Response(status=204)
+    t = Delivery.__table__
+    ref = request.args.get("reference", "")
+    match = t.c.provider_id == sid
+    if ref.startswith("d") and ref[1:].isdigit():
+        match = sa.or_(match, t.c.id == int(ref[1:]))
+    with rt.engine.begin() as conn:
+        res = conn.execute(sa.update(t).where(match, t.c.status.in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]))
+                           .values(status=status, provider_id=sid, updated_at=rt.clock.now()))
+    log.info("delivery.callback", extra={"status": status, "count": res.rowcount or 0})
+    return Response(status=204)

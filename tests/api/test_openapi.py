@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from alertsvc.schemas import CaseIn
 
@@ -44,4 +45,7 @@ def test_api_keeps_to_its_openapi_document(case, api):  # noqa: ANN001
     if roles:
         key = {"operator": "operator", "supervisor": "supervisor", "admin": "admin"}[roles[0]]
         headers["Authorization"] = f"Bearer {api.user(key)[1]}"
-    case.call_and_validate(headers=headers)
+    # Every other check runs. "Schema-valid data must be accepted" does not hold by design: some rules are
+    # the domain's, not the schema's (a checklist defined by the active profile, a last sighting in the
+    # future, a forged unsubscribe token), and they answer a documented 4xx problem.
+    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
