@@ -48,6 +48,20 @@ def test_long_alert_drops_optional_fields_in_order_and_keeps_required_ones(make_
     assert not any(LONG_SUSPECT[:40] in line for line in lines)  # the suspect goes before the description
 
 
+def test_drop_order_is_area_then_suspect_then_description_then_vehicle(make_renderer, facts):
+    r = make_renderer(sms_max_segments=3, sms_ascii=True)
+    out = r.alert("sms", "en", facts(suspect=LONG_SUSPECT), unsubscribe_url=UNSUBSCRIBE)
+    assert out.dropped == ("area", "suspect")
+    assert "Description: ljubicasta jakna Xq7, roze ranac" in out.text and "Vehicle: sivi karavan Zq" in out.text
+    out = r.alert("sms", "en", facts(suspect=LONG_SUSPECT, description=LONG_DESCRIPTION), unsubscribe_url=UNSUBSCRIBE)
+    assert out.dropped == ("area", "suspect", "description") and "Vehicle: sivi karavan Zq" in out.text
+    out = make_renderer(sms_max_segments=2, sms_ascii=True).alert(
+        "sms", "en", facts(suspect=LONG_SUSPECT, description=LONG_DESCRIPTION), unsubscribe_url=UNSUBSCRIBE)
+    assert out.dropped == ("area", "suspect", "description", "vehicle") and out.truncated == ()
+    assert out.text.splitlines()[3:] == [f"If you see her, call 192 or {HOTLINE} immediately.", f"Details: {LINK}",
+                                         f"Reply STOP or visit {UNSUBSCRIBE} to unsubscribe"]
+
+
 def test_budget_with_room_keeps_everything(make_renderer, facts):
     out = make_renderer(sms_max_segments=4, sms_ascii=True).alert("sms", "en", facts(), unsubscribe_url=UNSUBSCRIBE)
     assert out.dropped == () and out.sms.encoding == "GSM-7"
