@@ -224,8 +224,9 @@ class MessageRenderer:
 
     @staticmethod
     def _facts(facts: AlertFacts, *, sms: bool) -> dict[str, Any]:
-        if facts.last_seen_at.tzinfo is None or facts.last_seen_at.utcoffset() is None:
-            raise ValueError("last_seen_at must be timezone-aware")
+        at = facts.last_seen_at
+        if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("last_seen_at must be a timezone-aware datetime")
         if isinstance(facts.age, bool) or not isinstance(facts.age, int) or facts.age < 0:
             raise ValueError("age must be a whole number of years, 0 or more")
         link = facts.link.strip()
@@ -249,7 +250,7 @@ class MessageRenderer:
             "link": link,
             "sex": sex if sex in ("f", "m") else "x",
             "age": facts.age,
-            "seen_at": facts.last_seen_at.astimezone(TIMEZONE),
+            "seen_at": at.astimezone(TIMEZONE),
         }
 
     # --- rendering --------------------------------------------------------------------------------
