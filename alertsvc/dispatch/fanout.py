@@ -7,6 +7,7 @@ Matching is vectorised (``geo.match_areas``); rows are written in bulk: ``COPY``
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,33 +41,33 @@ class Recipients:
 
 def recipients(s: Session, catalogue: geo.RegionCatalogue, area: geo.Area) -> Recipients:
     """Active subscriptions whose area intersects ``area``, one per (channel, address)."""
-    t = Subscription.__table__
-    rows = s.connection().execute(sa.select(t.c.id, t.c.channel, t.c.address_key, t.c.lat, t.c.lon, t.c.radius_km,
-                                            t.c.regions)
-                                  .where(t.c.status == SubscriptionStatus.ACTIVE)).all()
-    circles = [r for r in rows if r.lat is not None]
-    regions = [r for r in rows if r.lat is None and r.regions]
-    ordered = circles + regions
-    if not ordered:
+    conn = s.connection()
+    circles = conn.exec_driver_sql(
+        "SELECT id, channel, address_key, lat, lon, radius_km FROM subscription "
+        "WHERE status = 'active' AND lat IS NOT NULL").all()
+    regions = conn.exec_driver_sql(
+        "SELECT id, channel, address_key, regions FROM subscription "
+        "WHERE status = 'active' AND lat IS NULL AND regions IS NOT NULL").all()
+    n = len(circles)
+    if not n and not regions:
         empty = np.array([], dtype=object)
         return Recipients(empty, empty, empty)
+    c_ids, c_channels, c_keys, lat, lon, radius = (list(col) for col in zip(*circles)) if n else ([],) * 6
+    r_ids, r_channels, r_keys, r_codes = (list(col) for col in zip(*regions)) if regions else ([],) * 4
+    r_codes = [tuple(json.loads(c) if isinstance(c, str) else c) for c in r_codes]
     subs = geo.SubscriptionAreas.build(
-        catalogue,
-        circle_ids=np.arange(len(circles)), lat=np.fromiter((r.lat for r in circles), float, len(circles)),
-        lon=np.fromiter((r.lon for r in circles), float, len(circles)),
-        radius_km=np.fromiter((r.radius_km for r in circles), float, len(circles)),
-        region_ids=np.arange(len(circles), len(ordered)), region_codes=[tuple(r.regions) for r in regions])
-    mask = geo.match_areas(area, subs)
-    picked = [ordered[i] for i in np.flatnonzero(mask)]
-    seen: set[tuple[str, str]] = set()
-    keep = []
-    for r in picked:
-        key = (r.channel, r.address_key or r.id)
-        if key not in seen:
-            seen.add(key)
-            keep.append(r)
-    return Recipients(np.array([r.id for r in keep], dtype=object), np.array([r.channel for r in keep], dtype=object),
-                      np.array([r.address_key for r in keep], dtype=object))
+        catalogue, circle_ids=np.arange(n), lat=np.asarray(lat, float), lon=np.asarray(lon, float),
+        radius_km=np.asarray(radius, float), region_ids=np.arange(n, n + len(regions)), region_codes=r_codes)
+    ids = np.asarray(c_ids + r_ids, dtype=object)
+    channels = np.asarray(c_channels + r_channels, dtype=object)
+    keys = np.asarray([k if k is not None else i for k, i in zip(c_keys + r_keys, c_ids + r_ids, strict=True)],
+                      dtype=object)
+    picked = np.flatnonzero(geo.match_areas(area, subs))
+    # one message per (channel, address): keep the first matching subscription of each
+    combined = channels[picked] + "|" + keys[picked]
+    _, first = np.unique(combined.astype(str), return_index=True)
+    keep = picked[np.sort(first)]
+    return Recipients(ids[keep], channels[keep], keys[keep])
 
 
 def over_budget(s: Session, cfg: FatigueSettings, now: datetime) -> set[str]:

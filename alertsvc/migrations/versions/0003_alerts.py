@@ -86,9 +86,7 @@ def upgrade() -> None:
     sa.Column('created_at', alertsvc.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', alertsvc.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_attempt_at', alertsvc.db.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('alert_id', 'subscription_id', 'kind', 'update_id', name='uq_delivery_once')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_alert_status', ['alert_id', 'status'], unique=False)
