@@ -136,3 +136,17 @@ def test_audit_of_subscriptions_holds_no_address(api, outbox, rt):
 def test_bad_unsubscribe_token_is_404(api):
     r = api.client.post("/api/v1/subscriptions/unsubscribe", json={"token": "forged.token"})
     assert r.status_code == 404 and r.mimetype == PROBLEM
+
+
+def test_tampered_unsubscribe_token_is_refused(api, outbox, rt):
+    from alertsvc.services.subscriptions import unsubscribe_token
+
+    sub_id, code = _subscribe(api, outbox, SMS)
+    token = unsubscribe_token(rt, sub_id)
+    assert len(token) == 34
+    other = unsubscribe_token(rt, "00000000-0000-4000-8000-000000000000")
+    forged = other[:22] + token[22:]  # someone else's id with this token's signature
+    r = api.client.post("/api/v1/subscriptions/unsubscribe", json={"token": forged})
+    assert r.status_code == 404
+    with Session(rt.engine) as s:
+        assert s.get(Subscription, sub_id).status == "pending"
