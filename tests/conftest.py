@@ -26,9 +26,10 @@ NOW = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def pg_url(worker_id: str) -> Iterator[str]:
-    """A database of its own per xdist worker, migrated once; tests truncate it before they run."""
-    name = f"alertsvc_test_{worker_id}".lower()
+def pg_url(worker_id: str, testrun_uid: str) -> Iterator[str]:
+    """A database of its own per test run and xdist worker, migrated once; tests truncate it before they run.
+    (Two suites may run at once on one server, e.g. CI of a fresh clone beside a developer's run.)"""
+    name = f"alertsvc_test_{testrun_uid[:8]}_{worker_id}".lower()
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

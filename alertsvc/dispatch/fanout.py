@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 import geo
 
-from ..models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from ..models import Delivery, DeliveryStatus
 from ..settings import FatigueSettings
 
 COUNTED_KINDS = ("alert", "update")  # closing messages do not count against a subscriber's budget

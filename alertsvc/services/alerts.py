@@ -19,10 +19,11 @@ import geo
 from .. import audit
 from ..db import transaction
 from ..dispatch import fanout
-from ..errors import Conflict, CriteriaNotMet, FatigueLimitReached, FourEyesViolation, NotFound, ValidationFailed
+from ..errors import Conflict, CriteriaNotMet, FatigueLimitReached, FourEyesViolation, ValidationFailed
 from ..models import Alert, AlertStatus, AlertUpdate, Case, CaseStatus, Delivery, DeliveryStatus
 from ..runtime import Runtime
 from . import cases, fatigue
+from .common import get_or_404
 
 
 def parse_alert_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:
@@ -34,17 +35,11 @@ def parse_alert_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:
 
 
 def _lock_alert(s: Session, alert_id: str) -> Alert:
-    alert = s.exec(select(Alert).where(Alert.id == alert_id).with_for_update()).first()
-    if alert is None:
-        raise NotFound(f"no alert with id {alert_id}")
-    return alert
+    return get_or_404(s, Alert, alert_id, "alert", lock=True)
 
 
 def get_alert(s: Session, alert_id: str) -> Alert:
-    alert = s.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert with id {alert_id}")
-    return alert
+    return get_or_404(s, Alert, alert_id, "alert")
 
 
 def request_alert(rt: Runtime, actor: audit.Actor, case_id: str, area_data: dict[str, Any],

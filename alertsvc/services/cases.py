@@ -12,10 +12,11 @@ import criteria
 
 from .. import audit
 from ..db import transaction
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..models import Case, CaseEvaluation, CaseStatus, ReferenceCounter
 from ..runtime import Runtime
 from ..schemas import CaseIn, CasePatch
+from .common import get_or_404
 
 SECTIONS = ("child", "last_seen", "circumstances", "police", "reporter")
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -132,17 +133,11 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
 
 
 def _lock_case(s: Session, case_id: str) -> Case:
-    case = s.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
-    if case is None:
-        raise NotFound(f"no case with id {case_id}")
-    return case
+    return get_or_404(s, Case, case_id, "case", lock=True)
 
 
 def get_case(s: Session, case_id: str) -> Case:
-    case = s.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case with id {case_id}")
-    return case
+    return get_or_404(s, Case, case_id, "case")
 
 
 def evaluations(s: Session, case_id: str) -> list[CaseEvaluation]:
