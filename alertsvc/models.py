@@ -211,7 +211,9 @@ class Delivery(SQLModel, table=True):
         sa.Index("ix_delivery_queued", "id", sqlite_where=sa.text("status = 'queued'"),
                  postgresql_where=sa.text("status = 'queued'")),
         sa.Index("ix_delivery_alert_status", "alert_id", "status"),
-        sa.Index("ix_delivery_subscriber_window", "address_key", "created_at"),
+        sa.Index("ix_delivery_created_at", "created_at"),
+        sa.Index("ix_delivery_provider_id", "provider_id", sqlite_where=sa.text("provider_id IS NOT NULL"),
+                 postgresql_where=sa.text("provider_id IS NOT NULL")),
     )
     id: int | None = Field(default=None, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
                            primary_key=True)
@@ -225,7 +227,7 @@ class Delivery(SQLModel, table=True):
     update_id: int = 0
     status: str = Field(default=DeliveryStatus.QUEUED, max_length=16)
     attempts: int = 0
-    provider_id: str | None = Field(default=None, max_length=128, index=True)
+    provider_id: str | None = Field(default=None, max_length=128)
     error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -39,15 +39,22 @@ class Recipients:
         return {"sms": counts.get("sms", 0), "email": counts.get("email", 0), "total": len(self)}
 
 
+def _fetch(s: Session, sql: str) -> list[tuple]:
+    """Plain tuples straight from the driver: a million rows without building Row objects."""
+    cur = s.connection().connection.driver_connection.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 def recipients(s: Session, catalogue: geo.RegionCatalogue, area: geo.Area) -> Recipients:
     """Active subscriptions whose area intersects ``area``, one per (channel, address)."""
-    conn = s.connection()
-    circles = conn.exec_driver_sql(
-        "SELECT id, channel, address_key, lat, lon, radius_km FROM subscription "
-        "WHERE status = 'active' AND lat IS NOT NULL").all()
-    regions = conn.exec_driver_sql(
-        "SELECT id, channel, address_key, regions FROM subscription "
-        "WHERE status = 'active' AND lat IS NULL AND regions IS NOT NULL").all()
+    circles = _fetch(s, "SELECT id, channel, address_key, lat, lon, radius_km FROM subscription "
+                        "WHERE status = 'active' AND lat IS NOT NULL")
+    regions = _fetch(s, "SELECT id, channel, address_key, regions FROM subscription "
+                        "WHERE status = 'active' AND lat IS NULL AND regions IS NOT NULL")
     n = len(circles)
     if not n and not regions:
         empty = np.array([], dtype=object)
@@ -58,16 +65,16 @@ def recipients(s: Session, catalogue: geo.RegionCatalogue, area: geo.Area) -> Re
     subs = geo.SubscriptionAreas.build(
         catalogue, circle_ids=np.arange(n), lat=np.asarray(lat, float), lon=np.asarray(lon, float),
         radius_km=np.asarray(radius, float), region_ids=np.arange(n, n + len(regions)), region_codes=r_codes)
-    ids = np.asarray(c_ids + r_ids, dtype=object)
-    channels = np.asarray(c_channels + r_channels, dtype=object)
-    keys = np.asarray([k if k is not None else i for k, i in zip(c_keys + r_keys, c_ids + r_ids, strict=True)],
-                      dtype=object)
-    picked = np.flatnonzero(geo.match_areas(area, subs))
+    ids, channels, keys = c_ids + r_ids, c_channels + r_channels, c_keys + r_keys
+    picked = np.flatnonzero(geo.match_areas(area, subs)).tolist()
     # one message per (channel, address): keep the first matching subscription of each
-    combined = channels[picked] + "|" + keys[picked]
-    _, first = np.unique(combined.astype(str), return_index=True)
-    keep = picked[np.sort(first)]
-    return Recipients(ids[keep], channels[keep], keys[keep])
+    first: dict[tuple[str, str], int] = {}
+    for i in picked:
+        first.setdefault((channels[i], keys[i] or ids[i]), i)
+    keep = list(first.values())
+    return Recipients(np.array([ids[i] for i in keep], dtype=object),
+                      np.array([channels[i] for i in keep], dtype=object),
+                      np.array([keys[i] or ids[i] for i in keep], dtype=object))
 
 
 def over_budget(s: Session, cfg: FatigueSettings, now: datetime) -> set[str]:
