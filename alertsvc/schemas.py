@@ -249,11 +249,8 @@ class UnsubscribeIn(In):
 
 
 # --- alerts ---------------------------------------------------------------------------------------
-class AlertAreaIn(In):
+class AlertAreaIn(SubscriptionAreaIn):
     """Exactly one of ``circle``, ``regions`` or ``polygon`` (a GeoJSON Polygon or MultiPolygon)."""
-    circle: CircleIn | None = None
-    regions: list[Annotated[str, StringConstraints(min_length=1, max_length=16)]] | None = Field(
-        default=None, min_length=1, max_length=30)
     polygon: dict[str, Any] | None = None
 
 

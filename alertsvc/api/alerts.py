@@ -44,16 +44,15 @@ def brief(s: Session, alert: Alert) -> dict:
     }
 
 
-def _sms_segments(s: Session, alert: Alert) -> dict[str, int] | None:
-    try:
-        from ..dispatch.worker import Dispatcher
+def _sms_segments(s: Session, alert: Alert) -> dict[str, int]:
+    """Segments of the alert SMS per language, as the worker will render it."""
+    from ..dispatch.worker import Dispatcher
 
-        facts = Dispatcher(runtime())._facts(s, alert.id, 0)
-        placeholder = Dispatcher(runtime())._placeholder
-        return {lang: runtime().renderer.sms_info(lang, facts, placeholder).segments
-                for lang in ("sr-Latn", "sr-Cyrl", "en")}
-    except ImportError:
-        return None
+    rt = runtime()
+    dispatcher = Dispatcher(rt)
+    facts = dispatcher.facts(s, alert.id, 0)
+    return {lang: rt.renderer.sms_info(lang, facts, dispatcher.placeholder_url).segments
+            for lang in ("sr-Latn", "sr-Cyrl", "en")}
 
 
 def alert_out(s: Session, alert: Alert, with_brief: bool = True) -> AlertOut:

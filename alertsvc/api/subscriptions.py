@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, request
+from flask import request
 
 from ..errors import DomainError
 from ..log import get_logger
@@ -23,12 +23,12 @@ def address_limit_key() -> str:
         data = json.loads(request.get_data(cache=True) or b"{}")
         channel, raw = data.get("channel"), data.get("address")
         if channel in ("sms", "email") and isinstance(raw, str):
-            rt = current_app.extensions["alertsvc"]
+            rt = runtime()
             try:
                 raw = subscriptions.normalise_address(rt, channel, raw)
             except DomainError:
                 pass
-            return "addr:" + runtime().keyed_hash("ratelimit", f"{channel}|{raw.strip().lower()}")
+            return "addr:" + rt.keyed_hash("ratelimit", f"{channel}|{raw.strip().lower()}")
     except (ValueError, AttributeError):
         pass
     return "addr:unparsed"

@@ -72,11 +72,11 @@ class Dispatcher:
         self.rt = rt
         self.batch_size = batch_size
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self._placeholder = unsubscribe_url(rt, PLACEHOLDER_ID)
+        self.placeholder_url = unsubscribe_url(rt, PLACEHOLDER_ID)
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     # --- rendering ------------------------------------------------------------------------------
-    def _facts(self, s: Session, alert_id: str, update_id: int) -> Any:
+    def facts(self, s: Session, alert_id: str, update_id: int) -> Any:
         from ..messages import AlertFacts
 
         key = ("facts", alert_id, update_id)
@@ -103,9 +103,9 @@ class Dispatcher:
     def _template(self, s: Session, d: Claimed, language: str) -> Any:
         key = ("msg", d.alert_id, d.kind, d.update_id, d.channel, language)
         if key not in self._cache:
-            facts = self._facts(s, d.alert_id, d.update_id)
+            facts = self.facts(s, d.alert_id, d.update_id)
             render = getattr(self.rt.renderer, d.kind)
-            self._cache[key] = render(d.channel, language, facts, unsubscribe_url=self._placeholder)
+            self._cache[key] = render(d.channel, language, facts, unsubscribe_url=self.placeholder_url)
         return self._cache[key]
 
     def _message(self, s: Session, d: Claimed, sub: Subscription) -> Message:
@@ -113,7 +113,7 @@ class Dispatcher:
         url = unsubscribe_url(self.rt, sub.id)
 
         def fill(text: str | None) -> str | None:
-            return text.replace(self._placeholder, url) if text else text
+            return text.replace(self.placeholder_url, url) if text else text
 
         return Message(channel=d.channel, address=sub.address or "", kind=d.kind, text=fill(rendered.text) or "",
                        subject=rendered.subject, html=fill(rendered.html), unsubscribe_url=url,

@@ -23,15 +23,11 @@ from ..errors import Conflict, CriteriaNotMet, FatigueLimitReached, FourEyesViol
 from ..models import Alert, AlertStatus, AlertUpdate, Case, CaseStatus, Delivery, DeliveryStatus
 from ..runtime import Runtime
 from . import cases, fatigue
-from .common import get_or_404
+from .common import get_or_404, parse_area
 
 
 def parse_alert_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:
-    try:
-        return geo.parse_area(data, rt.regions)
-    except geo.AreaError as exc:
-        raise ValidationFailed([{"field": p.field if p.field.startswith("area") else f"area.{p.field}",
-                                 "message": p.message} for p in exc.problems]) from None
+    return parse_area(rt.regions, data)
 
 
 def _lock_alert(s: Session, alert_id: str) -> Alert:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, select
 
-from ..errors import NotFound
+import geo
+
+from ..errors import NotFound, ValidationFailed
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -20,3 +22,12 @@ def get_or_404(s: Session, model: type[M], key: str, label: str, *, lock: bool =
     if row is None:
         raise NotFound(f"no {label} with id {key}")
     return row
+
+
+def parse_area(catalogue: geo.RegionCatalogue, data: dict[str, Any]) -> geo.Area:
+    """``geo.parse_area`` with its problems as API field errors under ``area``."""
+    try:
+        return geo.parse_area(data, catalogue)
+    except geo.AreaError as exc:
+        raise ValidationFailed([{"field": p.field if p.field.startswith("area") else f"area.{p.field}",
+                                 "message": p.message} for p in exc.problems]) from None

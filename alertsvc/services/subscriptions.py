@@ -29,6 +29,7 @@ from ..errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from ..log import get_logger
 from ..models import Subscription, SubscriptionStatus
 from ..runtime import Runtime
+from .common import parse_area
 
 log = get_logger("alertsvc.subscriptions")
 SMS_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -68,11 +69,7 @@ def parse_subscription_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:
     if "polygon" in data:
         raise ValidationFailed([{"field": "area.polygon",
                                  "message": "subscriptions take a circle or regions, not a polygon"}])
-    try:
-        return geo.parse_area(data, rt.regions)
-    except geo.AreaError as exc:
-        raise ValidationFailed([{"field": p.field if p.field.startswith("area") else f"area.{p.field}",
-                                 "message": p.message} for p in exc.problems]) from None
+    return parse_area(rt.regions, data)
 
 
 def area_columns(area: geo.Area) -> dict[str, Any]:

@@ -156,8 +156,7 @@ class Prism:
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    end = time.monotonic() + 120
-    while time.monotonic() < end:
+    for _ in range(600):  # poll for up to about 120 s
         if process.poll() is not None:
             raise RuntimeError(
                 f"prism exited with {process.returncode}:\n{log_path.read_text(errors='replace')}"

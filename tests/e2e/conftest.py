@@ -22,7 +22,6 @@ _mod = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_mod)
 smtp_server = _mod.smtp_server
 prism = _mod.prism
-from channel_servers import Inbox  # noqa: E402,F401
 
 
 class RecordingProxy:
