@@ -26,5 +26,10 @@ class FixedClock:
     def now(self) -> datetime:
         return self._now
 
+    def set(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self._now = at.astimezone(UTC)
+
     def advance(self, **delta: float) -> None:
         self._now += timedelta(**delta)

@@ -75,6 +75,18 @@ def transaction(engine: Engine) -> Iterator[Session]:
             yield session
 
 
+def next_subscription_numbers(conn: sa.Connection, n: int) -> list[int]:
+    """``n`` new ``subscription.seq`` values: a sequence on PostgreSQL; on SQLite (one writer at a time, every
+    transaction is ``BEGIN IMMEDIATE``) the numbers after the largest one in use."""
+    if n <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(sa.text("SELECT nextval('subscription_seq') FROM generate_series(1, :n)"),
+                                 {"n": n}).scalars())
+    top = conn.execute(sa.text("SELECT coalesce(max(seq), 0) FROM subscription")).scalar_one()
+    return list(range(top + 1, top + n + 1))
+
+
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"

@@ -144,8 +144,14 @@ class Subscription(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_subscription_active_dedupe", "dedupe_key", unique=True,
                  sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'")),
+        sa.UniqueConstraint("seq", name="uq_subscription_seq"),
     )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    # Compact numbers for the fan-out (a million deliveries hold two integers, not two strings):
+    # ``seq`` names the subscription (``next_numbers``); ``address_no`` is shared by every live subscription of
+    # one (channel, address), so an alert reaches an address once and the subscriber budget counts per address.
+    seq: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"nullable": False})
+    address_no: int | None = Field(default=None, sa_type=sa.BigInteger)
     channel: str = Field(max_length=8)
     address: str | None = Field(default=None, max_length=320)
     # HMAC of the normalised address: finds a number's subscriptions (STOP) without scanning plaintext.
@@ -205,13 +211,18 @@ class AlertUpdate(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One message to one subscriber (the outbox row). Written with the approval, claimed by workers."""
+    """One message to one subscriber (the outbox row). Written with the approval, claimed by workers.
+
+    Rows are written a batch at a time (``DeliveryBatch``) and claimed through the batch's cursor over the primary
+    key, so a fresh row needs no index but the primary key: a million of them are written in one ``COPY``.
+    The two partial indexes hold only the rows that are waiting for a retry or are being sent."""
     __tablename__ = "delivery"
     __table_args__ = (
-        sa.Index("ix_delivery_queued", "id", sqlite_where=sa.text("status = 'queued'"),
-                 postgresql_where=sa.text("status = 'queued'")),
-        sa.Index("ix_delivery_alert_status", "alert_id", "status"),
-        sa.Index("ix_delivery_created_at", "created_at"),
+        sa.Index("ix_delivery_retry", "next_attempt_at",
+                 sqlite_where=sa.text("status = 'queued' AND next_attempt_at IS NOT NULL"),
+                 postgresql_where=sa.text("status = 'queued' AND next_attempt_at IS NOT NULL")),
+        sa.Index("ix_delivery_sending", "updated_at", sqlite_where=sa.text("status = 'sending'"),
+                 postgresql_where=sa.text("status = 'sending'")),
         sa.Index("ix_delivery_provider_id", "provider_id", sqlite_where=sa.text("provider_id IS NOT NULL"),
                  postgresql_where=sa.text("provider_id IS NOT NULL")),
     )
@@ -220,8 +231,8 @@ class Delivery(SQLModel, table=True):
     # No foreign key and no unique index here on purpose: a million rows are written per approval, and the
     # approval transaction (row lock + status check) is what makes a fan-out happen once.
     alert_id: str = Field(max_length=36)
-    subscription_id: str = Field(max_length=36)
-    address_key: str | None = Field(default=None, max_length=64)
+    subscription_seq: int = Field(sa_type=sa.BigInteger)
+    address_no: int | None = Field(default=None, sa_type=sa.BigInteger)
     channel: str = Field(max_length=8)
     kind: str = Field(max_length=16)
     update_id: int = 0
@@ -232,6 +243,25 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeliveryBatch(SQLModel, table=True):
+    """The delivery rows one fan-out wrote (an alert, an update or a closing message): every one of them has an
+    id in ``first_id..last_id``. Workers claim the batch's rows in id order from ``next_id`` (the cursor); the
+    per-alert queries (counts, follow-ups, cancel) read the alert's ranges over the primary key.
+
+    A range may also hold rows of another batch written at the same moment: every query that reads a range
+    also filters on the alert (or on the status, for claiming, where any queued row is fair game)."""
+    __tablename__ = "delivery_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=16)
+    update_id: int = 0
+    first_id: int = Field(sa_type=sa.BigInteger)
+    last_id: int = Field(sa_type=sa.BigInteger)
+    next_id: int = Field(sa_type=sa.BigInteger)
+    total: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class SchedulerLock(SQLModel, table=True):

@@ -52,15 +52,16 @@ def load_subscribers(engine: sa.Engine, n: int, lat: float, lon: float, spread: 
     now = datetime.now(UTC).isoformat()
     buf = io.StringIO()
     for i in range(n):
-        buf.write(f"{uuid.uuid4()}\tsms\t+38164{i:07d}\tk{i:062d}\tsr-Latn\t\\N\t"
+        buf.write(f"{uuid.uuid4()}\t{i + 1}\t{i + 1}\tsms\t+38164{i:07d}\t{i:064x}\tsr-Latn\t\\N\t"
                   f"{lat + rnd.uniform(-spread, spread):.5f}\t{lon + rnd.uniform(-spread, spread):.5f}\t2\t\\N\t"
                   f"active\t0\timport\t{now}\t{now}\n")
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(
-                "COPY subscription (id, channel, address, address_key, language, area, lat, lon, radius_km, regions,"
+                "COPY subscription (id, seq, address_no, channel, address, address_key, language, area, lat, lon, radius_km, regions,"
                 " status, code_attempts, source, created_at, confirmed_at) FROM STDIN") as copy:
             copy.write(buf.getvalue())
+        conn.exec_driver_sql(f"SELECT setval('subscription_seq', {n})")
         conn.exec_driver_sql("ANALYZE subscription")
 
 

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 import criteria
 
 from .. import audit
-from ..models import Alert, Delivery, Role, Staff
+from ..dispatch import fanout
+from ..models import Alert, Delivery, Role, Staff, Subscription
 from ..schemas import (AlertIn, AlertOut, ApproveIn, DeliveryCounts, DeliveryOut, FatigueOut, ReasonIn, ResolveIn,
                        UpdateIn)
 from ..services import alerts, cases, fatigue
@@ -137,11 +138,13 @@ def renew_alert(actor: audit.Actor, alert_id: str) -> AlertOut:
 @endpoint(bp, "/alerts/<alert_id>/deliveries", "GET", summary="Every delivery of the alert", tag="alerts",
           roles=(Role.SUPERVISOR,), responses={200: list[DeliveryOut]})
 def list_deliveries(actor: audit.Actor, alert_id: str) -> list[DeliveryOut]:
-    t = Delivery.__table__
+    t, sub = Delivery.__table__, Subscription.__table__
     with Session(runtime().engine) as s:
         alerts.get_alert(s, alert_id)
-        rows = s.connection().execute(sa.select(t.c.subscription_id, t.c.channel, t.c.kind, t.c.status, t.c.attempts)
-                                      .where(t.c.alert_id == alert_id).order_by(t.c.id)).all()
+        rows = s.connection().execute(
+            sa.select(sub.c.id, t.c.channel, t.c.kind, t.c.status, t.c.attempts)
+            .join(sub, sub.c.seq == t.c.subscription_seq)
+            .where(fanout.alert_filter(s, alert_id)).order_by(t.c.id)).all()
     return [DeliveryOut(subscription_id=r[0], channel=r[1], kind=r[2], status=r[3], attempts=r[4]) for r in rows]
 
 

@@ -6,8 +6,12 @@ the provider's acceptance and the status update leaves the row ``sending``; the 
 ``failed`` ("outcome unknown") instead of sending them again. Retries happen only for errors the channel marks
 safe to retry (nothing was accepted), with exponential backoff.
 
-Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers on any number of machines
-share the queue; SQLite serialises writers (one worker is the supported setup there).
+Claiming: a fan-out writes its rows with consecutive-ish ids and one ``delivery_batch`` row bracketing them.
+A worker locks the oldest open batch, takes the next queued rows from the batch's cursor over the primary key
+(``FOR UPDATE SKIP LOCKED``), moves them to ``sending`` and advances the cursor, all in one short transaction.
+Rows waiting for a retry are claimed first, through a small partial index. So any number of workers on any
+number of machines share the queue on PostgreSQL, and a fresh row costs no index but the primary key; SQLite
+serialises writers (one worker is the supported setup there).
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from channels import ChannelError, Message
 
 from ..log import get_logger
-from ..models import Alert, AlertUpdate, Case, Delivery, DeliveryStatus, Subscription
+from ..models import Alert, AlertUpdate, Case, Delivery, DeliveryBatch, DeliveryStatus, Subscription
 from ..runtime import Runtime
 from ..services.subscriptions import unsubscribe_url
 
@@ -34,35 +38,62 @@ log = get_logger("alertsvc.worker")
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=5)
+MAX_WINDOWS = 8  # id windows scanned per claim (a batch of suppressed rows is passed over in a few claims)
 
 
 @dataclass(frozen=True)
 class Claimed:
     id: int
     alert_id: str
-    subscription_id: str
+    subscription_seq: int
     channel: str
     kind: str
     update_id: int
     attempts: int
 
 
-def claim(rt: Runtime, limit: int) -> list[Claimed]:
-    """Move up to ``limit`` due queued rows to ``sending`` (attempts + 1) and commit: the intent is recorded."""
-    now = rt.clock.now()
+def _take(conn: sa.Connection, pick: sa.Select[Any], now: datetime, pg: bool) -> list[Claimed]:
+    """Move the rows ``pick`` selects to ``sending`` (attempts + 1); returns them."""
     t = Delivery.__table__
-    due = (sa.select(t.c.id).where(t.c.status == DeliveryStatus.QUEUED,
-                                   sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now))
-           .order_by(t.c.id).limit(limit))
-    if rt.is_postgres:
-        due = due.with_for_update(skip_locked=True)
-    stmt = (sa.update(t).where(t.c.id.in_(due.scalar_subquery()))
+    if pg:
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (sa.update(t).where(t.c.id.in_(pick.scalar_subquery()))
             .values(status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1, updated_at=now)
-            .returning(t.c.id, t.c.alert_id, t.c.subscription_id, t.c.channel, t.c.kind, t.c.update_id,
+            .returning(t.c.id, t.c.alert_id, t.c.subscription_seq, t.c.channel, t.c.kind, t.c.update_id,
                        t.c.attempts))
+    return [Claimed(*r) for r in conn.execute(stmt)]
+
+
+def claim(rt: Runtime, limit: int) -> list[Claimed]:
+    """Move up to ``limit`` due rows to ``sending`` and commit: the intent is recorded before any send.
+    Retries that are due come first, then fresh rows from the open batches' cursors, oldest batch first."""
+    now = rt.clock.now()
+    t, b = Delivery.__table__, DeliveryBatch.__table__
+    pg = rt.is_postgres
     with rt.engine.begin() as conn:
-        rows = conn.execute(stmt).all()
-    return sorted((Claimed(*r) for r in rows), key=lambda c: c.id)
+        got = _take(conn, sa.select(t.c.id).where(
+            t.c.status == DeliveryStatus.QUEUED, t.c.next_attempt_at.is_not(None), t.c.next_attempt_at <= now)
+            .order_by(t.c.next_attempt_at).limit(limit), now, pg)
+        for _ in range(MAX_WINDOWS):
+            if len(got) >= limit:
+                break
+            open_batch = sa.select(b.c.id, b.c.next_id, b.c.last_id).where(b.c.next_id <= b.c.last_id) \
+                .order_by(b.c.id).limit(1)
+            row = conn.execute(open_batch.with_for_update() if pg else open_batch).first()
+            if row is None:
+                break
+            batch_id, cursor, last = row
+            want = limit - len(got)
+            end = min(cursor + want * 2, last + 1)  # a bounded window of ids, however fresh the statistics
+            fresh = _take(conn, sa.select(t.c.id).where(
+                t.c.id >= cursor, t.c.id < end, t.c.status == DeliveryStatus.QUEUED, t.c.next_attempt_at.is_(None))
+                .order_by(t.c.id).limit(want), now, pg)
+            # Rows this scan skipped are not queued, or are locked by a claim through an overlapping batch or by
+            # a cancel; either way they do not need this cursor.
+            cursor = max(d.id for d in fresh) + 1 if len(fresh) == want else end
+            conn.execute(sa.update(b).where(b.c.id == batch_id).values(next_id=cursor))
+            got += fresh
+    return sorted(got, key=lambda c: c.id)
 
 
 class Dispatcher:
@@ -108,7 +139,7 @@ class Dispatcher:
             self._cache[key] = render(d.channel, language, facts, unsubscribe_url=self.placeholder_url)
         return self._cache[key]
 
-    def _message(self, s: Session, d: Claimed, sub: Subscription) -> Message:
+    def _message(self, s: Session, d: Claimed, sub: Any) -> Message:
         rendered = self._template(s, d, sub.language)
         url = unsubscribe_url(self.rt, sub.id)
 
@@ -126,11 +157,13 @@ class Dispatcher:
             return 0
         results: list[dict[str, Any]] = []
         with Session(self.rt.engine) as s:
-            subs = {sub.id: sub for sub in s.exec(select(Subscription).where(
-                Subscription.id.in_({d.subscription_id for d in batch})))}  # type: ignore[attr-defined]
+            st = Subscription.__table__
+            subs = {sub.seq: sub for sub in s.connection().execute(
+                sa.select(st.c.seq, st.c.id, st.c.address, st.c.language)
+                .where(st.c.seq.in_({d.subscription_seq for d in batch})))}
             messages = []
             for d in batch:
-                sub = subs.get(d.subscription_id)
+                sub = subs.get(d.subscription_seq)
                 if sub is None or not sub.address:  # unsubscribed since: the address is gone
                     results.append({"i": d.id, "s": DeliveryStatus.CANCELLED, "p": None, "e": "unsubscribed",
                                     "n": None})
@@ -163,6 +196,15 @@ class Dispatcher:
         for r in results:
             grouped[str(r["s"])].append(r)
         with self.rt.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # one statement for the whole batch
+                conn.execute(sa.text(
+                    "UPDATE delivery AS d SET status = v.status, provider_id = v.provider_id, error = v.error, "
+                    "next_attempt_at = v.next_attempt_at, updated_at = :now "
+                    "FROM unnest(CAST(:i AS bigint[]), CAST(:s AS text[]), CAST(:p AS text[]), CAST(:e AS text[]), "
+                    "CAST(:n AS timestamptz[])) AS v(id, status, provider_id, error, next_attempt_at) "
+                    "WHERE d.id = v.id AND d.status = 'sending'"),
+                    {"now": now, **{k: [r[k] if k != "s" else str(r[k]) for r in results] for k in "ispen"}})
+                return
             for status, rows in grouped.items():
                 conn.execute(
                     sa.update(t).where(t.c.id == sa.bindparam("i"), t.c.status == DeliveryStatus.SENDING)

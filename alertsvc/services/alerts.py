@@ -20,7 +20,7 @@ from .. import audit
 from ..db import transaction
 from ..dispatch import fanout
 from ..errors import Conflict, CriteriaNotMet, FatigueLimitReached, FourEyesViolation, ValidationFailed
-from ..models import Alert, AlertStatus, AlertUpdate, Case, CaseStatus, Delivery, DeliveryStatus
+from ..models import Alert, AlertStatus, AlertUpdate, Case, CaseStatus, Delivery, DeliveryBatch, DeliveryStatus
 from ..runtime import Runtime
 from . import cases, fatigue
 from .common import get_or_404, parse_area
@@ -118,8 +118,8 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
                        "max": worst.limit, "window_hours": worst.window_hours,
                        "territories": [u.to_dict() for u in over]}),
                 case.id, {"why": "fatigue", "territories": [u.territory for u in over]})
-        rec = fanout.recipients(s, rt.regions, parse_alert_area(rt, alert.area))
         suppressed = fanout.over_budget(s, rt.settings.fatigue, now)
+        chunks = fanout.alert_recipients(s, rt.engine, rt.regions, parse_alert_area(rt, alert.area))
         alert.status = AlertStatus.ACTIVE
         alert.decided_by, alert.decided_at, alert.decision_reason = actor.id, now, reason
         alert.checklist = dict(checklist)
@@ -127,7 +127,7 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
         alert.expires_at = now + timedelta(hours=rt.settings.alerts.expiry_hours)
         s.add(alert)
         s.flush()
-        counts = fanout.write_deliveries(s, alert.id, "alert", 0, rec, suppressed, now)
+        counts = fanout.write_deliveries(s, alert.id, "alert", 0, chunks, suppressed, now)
         audit.record(s, actor, "alert.approved", object_type="alert", object_id=alert.id, case_id=case.id, now=now,
                      details={"profile": profile.id, "version": profile.version, "checklist": sorted(checklist),
                               "territories": alert.territories, "deliveries": counts,
@@ -190,16 +190,20 @@ def post_update(rt: Runtime, actor: audit.Actor, alert_id: str, text: str) -> di
         s.add(upd)
         s.flush()
         counts = fanout.follow_up(s, alert.id, "update", upd.id or 0, now,
-                                  (rt.settings.fatigue, fanout.over_budget(s, rt.settings.fatigue, now)))
+                                  fanout.over_budget(s, rt.settings.fatigue, now))
         audit.record(s, actor, "alert.updated", object_type="alert", object_id=alert.id, case_id=alert.case_id,
                      now=now, details={"update_id": upd.id, "deliveries": counts})
         return counts
 
 
 def _cancel_queued(s: Session, alert_id: str, now: datetime) -> int:
-    t = Delivery.__table__
-    res = s.connection().execute(sa.update(t).where(t.c.alert_id == alert_id, t.c.status == DeliveryStatus.QUEUED)
-                                 .values(status=DeliveryStatus.CANCELLED, updated_at=now))
+    """Cancel what has not been sent, and close the alert's batches so workers stop scanning them (a row of
+    another alert inside one of these ranges stays claimable through its own batch)."""
+    t, b = Delivery.__table__, DeliveryBatch.__table__
+    conn = s.connection()
+    res = conn.execute(sa.update(t).where(fanout.alert_filter(s, alert_id), t.c.status == DeliveryStatus.QUEUED)
+                       .values(status=DeliveryStatus.CANCELLED, updated_at=now))
+    conn.execute(sa.update(b).where(b.c.alert_id == alert_id).values(next_id=b.c.last_id + 1))
     return res.rowcount or 0
 
 
@@ -255,7 +259,7 @@ def expire_due(rt: Runtime) -> int:
 
 def delivery_counts(s: Session, alert_id: str, kind: str | None = "alert") -> dict[str, int]:
     t = Delivery.__table__
-    q = sa.select(t.c.status, sa.func.count()).where(t.c.alert_id == alert_id)
+    q = sa.select(t.c.status, sa.func.count()).where(fanout.alert_filter(s, alert_id))
     if kind:
         q = q.where(t.c.kind == kind)
     got = dict(s.connection().execute(q.group_by(t.c.status)).all())

@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from .. import audit
-from ..db import transaction
+from ..db import next_subscription_numbers, transaction
 from ..errors import ValidationFailed
 from ..models import Subscription, SubscriptionStatus, new_id
 from ..runtime import Runtime
-from .subscriptions import normalise_address
+from .subscriptions import address_numbers, normalise_address
 
 CIRCLE_COLUMNS = ["channel", "address", "language", "lat", "lon", "radius_km"]
 REGION_COLUMNS = ["channel", "address", "language", "regions"]
@@ -173,16 +173,23 @@ def _insert(rt: Runtime, rows: list[_Row], seen: set[str], report: ImportReport)
         seen.add(key)
         keyed.append((key, r))
     with transaction(rt.engine) as s:
+        conn = s.connection()
         existing = set(s.exec(select(Subscription.dedupe_key).where(
             Subscription.status == SubscriptionStatus.ACTIVE,
             Subscription.dedupe_key.in_([k for k, _ in keyed]))).all()) if keyed else set()  # type: ignore[union-attr]
-        values = []
+        fresh = []
         for key, r in keyed:
             if key in existing:
                 report.duplicates += 1
                 continue
-            values.append({"id": new_id(), "channel": r.channel, "address": r.address,
-                           "address_key": rt.keyed_hash("address", r.address), "dedupe_key": key,
+            fresh.append((key, r, rt.keyed_hash("address", r.address)))
+        numbers = address_numbers(conn, [(r.channel, address_key) for _, r, address_key in fresh], bulk=True)
+        values = []
+        for (key, r, address_key), seq in zip(fresh, next_subscription_numbers(conn, len(fresh)), strict=True):
+            address_no = numbers.setdefault((r.channel, address_key), seq)
+            values.append({"id": new_id(), "seq": seq, "address_no": address_no, "channel": r.channel,
+                           "address": r.address, "address_key": address_key,
+                           "dedupe_key": key,
                            "language": r.language, "area": r.area, "lat": r.lat, "lon": r.lon,
                            "radius_km": r.radius_km, "regions": r.regions, "status": SubscriptionStatus.ACTIVE,
                            "code_attempts": 0, "source": "import", "created_at": now, "confirmed_at": now})

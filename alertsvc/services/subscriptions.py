@@ -18,13 +18,14 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+import sqlalchemy as sa
 from phonenumbers import PhoneNumberType
 from sqlmodel import Session, select
 
 import geo
 
 from .. import audit
-from ..db import transaction
+from ..db import next_subscription_numbers, transaction
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from ..log import get_logger
 from ..models import Subscription, SubscriptionStatus
@@ -129,12 +130,51 @@ def prepare(rt: Runtime, channel: str, raw_address: str, language: str, area: di
     return NewSubscription(channel, address, rt.keyed_hash("address", address), language, parsed_area)
 
 
+LIVE_STATUSES = (SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE)
+
+
+ADDRESS_LOCK = 7261536  # PostgreSQL advisory lock: shared by each new subscription, exclusive for an import
+
+
+def address_numbers(conn: sa.Connection, keys: list[tuple[str, str]], *,
+                    bulk: bool = False) -> dict[tuple[str, str], int]:
+    """The ``address_no`` already used by live subscriptions of these (channel, address_key) pairs.
+
+    On PostgreSQL, locks held to the end of the transaction make sure that two subscriptions of one address
+    created at the same moment still share a number (one message per address and alert): a single subscription
+    locks its address (and the import lock, shared); an import batch takes the import lock exclusively."""
+    if not keys:
+        return {}
+    if conn.dialect.name == "postgresql":
+        if bulk:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADDRESS_LOCK})
+        else:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": ADDRESS_LOCK})
+            for channel, key in sorted(set(keys)):
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
+                             {"k": f"{channel}|{key}"})
+    t = Subscription.__table__
+    found: dict[tuple[str, str], int] = {}
+    wanted = {k for _, k in keys}
+    for channel, key, number in conn.execute(
+            sa.select(t.c.channel, t.c.address_key, sa.func.min(t.c.address_no))
+            .where(t.c.address_key.in_(wanted), t.c.status.in_([str(x) for x in LIVE_STATUSES]),
+                   t.c.address_no.is_not(None))
+            .group_by(t.c.channel, t.c.address_key)):
+        found[(channel, key)] = number
+    return found
+
+
 def subscribe(rt: Runtime, new: NewSubscription) -> tuple[str, str]:
     """Store a pending subscription; return its id and the 6-digit code to send (never stored in clear)."""
     now = rt.clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction(rt.engine) as s:
-        sub = Subscription(channel=new.channel, address=new.address, address_key=new.address_key,
+        conn = s.connection()
+        [seq] = next_subscription_numbers(conn, 1)
+        address_no = address_numbers(conn, [(new.channel, new.address_key)]).get((new.channel, new.address_key), seq)
+        sub = Subscription(seq=seq, address_no=address_no, channel=new.channel, address=new.address,
+                           address_key=new.address_key,
                            dedupe_key=dedupe_key(rt, new.channel, new.address, new.area), language=new.language,
                            area=new.area.to_json(), status=SubscriptionStatus.PENDING, created_at=now,
                            code_expires_at=now + timedelta(minutes=rt.settings.subscriptions.code_ttl_minutes),
@@ -201,6 +241,7 @@ def _forget(sub: Subscription, now: Any) -> None:
     sub.status = SubscriptionStatus.UNSUBSCRIBED
     sub.unsubscribed_at = now
     sub.address = sub.address_key = sub.dedupe_key = None
+    sub.address_no = None
     sub.area = None
     sub.lat = sub.lon = sub.radius_km = None
     sub.regions = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from alertsvc.models import AuditEvent, Delivery
+from alertsvc.models import AuditEvent, Delivery, Subscription
 
 from ..helpers import add_subscriber, approval_body
 
@@ -44,8 +44,9 @@ def test_approval_writes_one_delivery_per_recipient(api, rt, factories):
     assert r.json["deliveries"]["queued"] == 5
     with Session(rt.engine) as s:
         rows = s.exec(select(Delivery).where(Delivery.alert_id == alert["id"])).all()
-    assert len(rows) == 5 and len({d.address_key for d in rows}) == 5
-    assert {d.subscription_id for d in rows} == set(subs)  # the circle subscription of the doubled number wins
+        ids = dict(s.exec(select(Subscription.seq, Subscription.id)).all())
+    assert len(rows) == 5 and len({d.address_no for d in rows}) == 5
+    assert {ids[d.subscription_seq] for d in rows} == set(subs)  # the circle subscription of the doubled number wins
 
 
 def test_requester_and_operators_cannot_approve(api, rt, factories):

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,8 @@ def test_kill_9_mid_send_then_restart_sends_nobody_twice(file_app, settings, tmp
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     assert _sent_lines(outbox) and len(_sent_lines(outbox)) < N  # it really died mid-way
-    rt.clock.advance(minutes=10)
+    # The worker process stamped its rows with the real clock: sweep 10 minutes after that, whatever the hour.
+    rt.clock.set(max(rt.clock.now(), datetime.now(UTC)) + timedelta(minutes=10))
     stuck = sweep_stuck(rt)  # what it had claimed but not recorded: never resent, failed with a reason
     again = _worker(settings, "--once")
     assert again.wait(timeout=300) == 0, again.stderr.read().decode()[-2000:]
