@@ -70,9 +70,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
 
 
 def next_subscription_numbers(conn: sa.Connection, n: int) -> list[int]:

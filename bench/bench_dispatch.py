@@ -65,7 +65,7 @@ def load_subscribers(engine: sa.Engine, n: int, lat: float, lon: float, spread: 
         conn.exec_driver_sql("ANALYZE subscription")
 
 
-def approved_alert(rt, area: dict) -> tuple[str, float, dict]:  # noqa: ANN001
+def approved_alert(rt, area: dict) -> tuple[str, float, dict]:
     op = staff.add_user(rt, f"op{uuid.uuid4().hex[:6]}", "operator", "bench-password-1")
     sup = staff.add_user(rt, f"sup{uuid.uuid4().hex[:6]}", "supervisor", "bench-password-1")
     op_actor, sup_actor = audit.Actor(op.id, op.username, "operator"), audit.Actor(sup.id, sup.username, "supervisor")

@@ -10,8 +10,17 @@ import criteria
 from .. import audit
 from ..dispatch import fanout
 from ..models import Alert, Delivery, Role, Staff, Subscription
-from ..schemas import (AlertIn, AlertOut, ApproveIn, DeliveryCounts, DeliveryOut, FatigueOut, ReasonIn, ResolveIn,
-                       UpdateIn)
+from ..schemas import (
+    AlertIn,
+    AlertOut,
+    ApproveIn,
+    DeliveryCounts,
+    DeliveryOut,
+    FatigueOut,
+    ReasonIn,
+    ResolveIn,
+    UpdateIn,
+)
 from ..services import alerts, cases, fatigue
 from . import bp
 from .registry import endpoint, runtime

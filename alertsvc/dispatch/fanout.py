@@ -84,6 +84,8 @@ def _columns(conn: sa.Connection, sql: str, params: dict[str, Any], types: Seque
     be non-null; the row count is checked, so a null could never drop a row unnoticed."""
     if conn.dialect.name != "postgresql":
         rows = conn.execute(sa.text(sql), params).all()
+        if any(v is None for r in rows for v in r):
+            raise RuntimeError("a selected column was null")
         return {name: np.fromiter((r[i] for r in rows), dtype=np.float64 if kind == "f8" else np.int64,
                                   count=len(rows)) for i, (name, kind) in enumerate(types)}
     packed = " || ".join(f"{_PG_SEND[kind][0]}(q.c{i})" for i, (_, kind) in enumerate(types))
@@ -184,7 +186,7 @@ _DONE = object()
 
 def read_ahead(engine: sa.Engine, produce: Callable[[sa.Connection], Iterator[Any]], depth: int = 2
                ) -> Iterator[Any]:
-    """Run ``produce`` on its own connection (one snapshot: REPEATABLE READ) in a thread, ``depth`` items
+    """Run ``produce`` on its own connection (one snapshot: REPEATABLE READ on PostgreSQL) in a thread, ``depth`` items
     ahead of the consumer: on PostgreSQL the next chunk is read and matched by one server process while another
     writes the previous one. An error on either side stops both and is raised here."""
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -201,12 +203,15 @@ def read_ahead(engine: sa.Engine, produce: Callable[[sa.Connection], Iterator[An
 
     def run() -> None:
         try:
-            with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            conn_cm = engine.connect()
+            if engine.dialect.name == "postgresql":
+                conn_cm = conn_cm.execution_options(isolation_level="REPEATABLE READ")
+            with conn_cm as conn:
                 for item in produce(conn):
                     if not put(item):
                         return
             put(_DONE)
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001  (handed to the consumer, raised there)
             put(exc)
 
     worker = threading.Thread(target=run, name="fanout-reader", daemon=True)

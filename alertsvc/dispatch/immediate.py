@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from channels import ChannelError, Message
 from sqlmodel import Session
+
+from channels import ChannelError, Message
 
 from ..log import get_logger
 from ..models import Subscription

@@ -25,12 +25,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from channels import ChannelError, Message
 
 from ..log import get_logger
-from ..models import Alert, AlertUpdate, Case, Delivery, DeliveryBatch, DeliveryStatus, Subscription
+from ..models import (
+    Alert,
+    AlertUpdate,
+    Case,
+    Delivery,
+    DeliveryBatch,
+    DeliveryStatus,
+    Subscription,
+)
 from ..runtime import Runtime
 from ..services.subscriptions import unsubscribe_url
 

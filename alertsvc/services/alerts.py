@@ -19,8 +19,23 @@ import geo
 from .. import audit
 from ..db import transaction
 from ..dispatch import fanout
-from ..errors import Conflict, CriteriaNotMet, FatigueLimitReached, FourEyesViolation, ValidationFailed
-from ..models import Alert, AlertStatus, AlertUpdate, Case, CaseStatus, Delivery, DeliveryBatch, DeliveryStatus
+from ..errors import (
+    Conflict,
+    CriteriaNotMet,
+    FatigueLimitReached,
+    FourEyesViolation,
+    ValidationFailed,
+)
+from ..models import (
+    Alert,
+    AlertStatus,
+    AlertUpdate,
+    Case,
+    CaseStatus,
+    Delivery,
+    DeliveryBatch,
+    DeliveryStatus,
+)
 from ..runtime import Runtime
 from . import cases, fatigue
 from .common import get_or_404, parse_area

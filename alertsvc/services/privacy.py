@@ -18,7 +18,7 @@ from ..runtime import Runtime
 FLAGS = ("abduction_suspected", "abduction_witnessed", "imminent_danger", "medical_or_disability")
 
 
-def purge_case(s: Session, case: Case, now) -> None:  # noqa: ANN001
+def purge_case(s: Session, case: Case, now) -> None:
     child = case.child or {}
     case.child = {k: child[k] for k in ("age", "sex") if k in child}
     case.last_seen = {k: v for k, v in (case.last_seen or {}).items() if k == "at"}

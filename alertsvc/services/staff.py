@@ -99,7 +99,7 @@ def revoke_all(rt: Runtime, username: str) -> int:
         if user is None:
             raise Conflict(f"no user {username!r}")
         now = rt.clock.now()
-        rows = s.exec(select(ApiToken).where(ApiToken.staff_id == user.id, ApiToken.revoked_at == None)).all()  # noqa: E711
+        rows = s.exec(select(ApiToken).where(ApiToken.staff_id == user.id, ApiToken.revoked_at == None)).all()
         for row in rows:
             row.revoked_at = now
         audit.record(s, audit.SYSTEM, "token.revoked_all", object_type="staff", object_id=str(user.id),

@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType
 from sqlmodel import Session, select
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 import pytest
 from sqlmodel import Session, select
 
@@ -12,7 +11,7 @@ PROBLEM = "application/problem+json"
 BELGRADE = {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 10}}
 
 
-def _request(api, case_id, area=None):  # noqa: ANN001, ANN202
+def _request(api, case_id, area=None):
     r = api.as_operator().post(f"/api/v1/cases/{case_id}/alerts", json={"area": area or BELGRADE})
     assert r.status_code == 201, r.json
     return r.json
@@ -85,7 +84,7 @@ def test_reject_then_no_approval(api, rt, factories):
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return settings.with_overrides({"fatigue.territory_max_alerts": 1, "fatigue.subscriber_max_messages": 1})
 
 

@@ -27,7 +27,7 @@ from ..helpers import ApiActions, Factories, approval_body
 N = 10_000
 
 
-def _subscribers(rt, n: int, tmp_path: Path) -> None:  # noqa: ANN001
+def _subscribers(rt, n: int, tmp_path: Path) -> None:
     csv = tmp_path / "subs.csv"
     with csv.open("w") as fh:
         fh.write("channel,address,language,lat,lon,radius_km\n")
@@ -38,14 +38,14 @@ def _subscribers(rt, n: int, tmp_path: Path) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def file_app(settings, clock, engine, tmp_path):  # noqa: ANN001, ANN201
+def file_app(settings, clock, engine, tmp_path):
     """The service with its real file channel (a loopback sink every worker process appends to)."""
     app = create_app(settings, clock=clock, engine=engine)
     app.testing = True
     return app
 
 
-def _worker(settings, *args: str) -> subprocess.Popen[bytes]:  # noqa: ANN001
+def _worker(settings, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ALERTSVC_DATABASE_URL": settings.database.url,
            "ALERTSVC_CHANNELS_FILE_PATH": settings.channels.file.path,
            "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value(),
@@ -54,7 +54,7 @@ def _worker(settings, *args: str) -> subprocess.Popen[bytes]:  # noqa: ANN001
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _approved_alert(app, tmp_path: Path) -> str:  # noqa: ANN001
+def _approved_alert(app, tmp_path: Path) -> str:
     rt = app.extensions["alertsvc"]
     api = ApiActions(app)
     _subscribers(rt, N, tmp_path)
@@ -149,7 +149,7 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(api, rt, factories, 
         barrier = threading.Barrier(2)
         results: list[int] = []
 
-        def approve(client):  # noqa: ANN001, ANN202
+        def approve(client):
             c = create_app_client(api.app)
             barrier.wait()
             results.append(c.post(f"/api/v1/alerts/{alert_id}/approve", json=approval_body(rt),
@@ -165,5 +165,5 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(api, rt, factories, 
             assert len(s.exec(select(Delivery).where(Delivery.alert_id == alert_id)).all()) == 0  # no subscribers
 
 
-def create_app_client(app):  # noqa: ANN001, ANN201
+def create_app_client(app):
     return app.test_client()

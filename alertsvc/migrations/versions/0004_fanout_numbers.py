@@ -41,6 +41,8 @@ def upgrade() -> None:
     with op.batch_alter_table('subscription', schema=None) as batch_op:
         batch_op.alter_column('seq', existing_type=sa.BigInteger(), nullable=False)
         batch_op.create_unique_constraint('uq_subscription_seq', ['seq'])
+    if pg:
+        op.execute("ALTER SEQUENCE subscription_seq OWNED BY subscription.seq")
 
     # --- delivery: integers instead of strings; the claim and per-alert indexes give way to batches
     with op.batch_alter_table('delivery', schema=None) as batch_op:
@@ -122,6 +124,4 @@ def downgrade() -> None:
     with op.batch_alter_table('subscription', schema=None) as batch_op:
         batch_op.drop_constraint('uq_subscription_seq', type_='unique')
         batch_op.drop_column('address_no')
-        batch_op.drop_column('seq')
-    if pg:
-        op.execute("DROP SEQUENCE subscription_seq")
+        batch_op.drop_column('seq')  # drops the sequence it owns on PostgreSQL
