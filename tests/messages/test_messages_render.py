@@ -67,8 +67,17 @@ def test_alert_sms_reads_header_first_then_child_then_when_and_where(renderer, f
     lines = renderer.alert("sms", language, facts(), unsubscribe_url=UNSUBSCRIBE).text.splitlines()
     assert lines[0] == HEADERS["alert"][language]
     assert lines[1] == f"Zvezdana Kvrgović, {AGE[language]}"
-    assert lines[2].endswith(f"Trg Kvazara 7, {SEEN_LOCAL[language]}")
+    assert lines[2].endswith(f"{SEEN_LOCAL[language]}, Trg Kvazara 7")  # when, then where
     assert lines[-2].endswith(LINK)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_long_place_is_cut_before_the_time_is(renderer, facts, language):
+    place = "Bulevar kralja Aleksandra 73, ulaz iz dvorišta pored zelene pijace, kod autobuske stanice"
+    out = renderer.alert("sms", language, facts(last_seen_place=place, description="x " * 80),
+                         unsubscribe_url=UNSUBSCRIBE)
+    seen = out.text.splitlines()[2]
+    assert SEEN_LOCAL[language] in seen and place not in seen and seen.endswith("…")
 
 
 def test_summer_time_is_belgrade_time_too(renderer, facts):
