@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 import geo
 
-from ..models import DeliveryBatch, DeliveryStatus
+from ..models import Delivery, DeliveryBatch, DeliveryStatus
 from ..settings import FatigueSettings
 
 CHANNELS = ("sms", "email")  # channel codes in the numpy columns are indexes into this tuple
@@ -301,12 +301,13 @@ def write_deliveries(s: Session, alert_id: str, kind: str, update_id: int, chunk
     pg = conn.dialect.name == "postgresql"
     counts = {str(DeliveryStatus.QUEUED): 0, str(DeliveryStatus.SUPPRESSED): 0}
     before = _id_mark(conn)
-    copy_cm = conn.connection.driver_connection.cursor().copy(
-        f"COPY delivery ({', '.join(COLUMNS)}) FROM STDIN (FORMAT binary)") if pg else None
     micros = (now - _PG_EPOCH) // timedelta(microseconds=1)
     ts = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite format
-    with copy_cm if copy_cm is not None else _nothing() as cp:
-        if cp is not None:
+    with contextlib.ExitStack() as stack:
+        cp = None
+        if pg:
+            cur = stack.enter_context(conn.connection.driver_connection.cursor())
+            cp = stack.enter_context(cur.copy(f"COPY delivery ({', '.join(COLUMNS)}) FROM STDIN (FORMAT binary)"))
             cp.write(_PG_SIGNATURE + b"\x00" * 8)
         for rec in chunks:
             held = np.isin(rec.address_no, suppressed) if len(suppressed) else np.zeros(len(rec), dtype=bool)
@@ -344,11 +345,6 @@ def write_deliveries(s: Session, alert_id: str, kind: str, update_id: int, chunk
     return counts
 
 
-@contextlib.contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
-
-
 def follow_up(s: Session, alert_id: str, kind: str, update_id: int, now: datetime,
               suppressed: np.ndarray | None = None) -> dict[str, int]:
     """Update/closing rows for everyone the alert reached (or, for updates, is about to reach)."""
@@ -365,11 +361,9 @@ def follow_up(s: Session, alert_id: str, kind: str, update_id: int, now: datetim
                             suppressed if suppressed is not None else np.empty(0, np.int64), now)
 
 
-def alert_filter(s: Session, alert_id: str, table: sa.Table | None = None) -> sa.ColumnElement[bool]:
+def alert_filter(s: Session, alert_id: str) -> sa.ColumnElement[bool]:
     """``delivery`` rows of one alert, found through its batches' id ranges (the primary key)."""
-    from ..models import Delivery
-
-    t = table if table is not None else Delivery.__table__
+    t = Delivery.__table__
     ranges = batch_ranges(s, alert_id)
     if not ranges:
         return sa.false()
