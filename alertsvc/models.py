@@ -215,7 +215,7 @@ class Delivery(SQLModel, table=True):
 
     Rows are written a batch at a time (``DeliveryBatch``) and claimed through the batch's cursor over the primary
     key, so a fresh row needs no index but the primary key: a million of them are written in one ``COPY``.
-    The two partial indexes hold only the rows that are waiting for a retry or are being sent."""
+    The partial indexes hold only the rows that wait for a retry, are being sent, or have a provider id."""
     __tablename__ = "delivery"
     __table_args__ = (
         sa.Index("ix_delivery_retry", "next_attempt_at",

@@ -354,8 +354,8 @@ def follow_up(s: Session, alert_id: str, kind: str, update_id: int, now: datetim
     ranges = batch_ranges(s, alert_id, kinds=("alert",))
     got = _columns(s.connection(),
                    f"SELECT subscription_seq, coalesce(address_no, -subscription_seq), {_CHANNEL_CODE} FROM delivery "
-                   f"WHERE {_ranges_sql(ranges)} AND alert_id = :alert AND kind = 'alert' AND status IN {_in(reached)} "
-                   "ORDER BY id", {"alert": alert_id}, _SUB_TYPES)
+                   f"WHERE {_ranges_sql(ranges)} AND alert_id = :alert AND kind = 'alert' AND status IN {_in(reached)}",
+                   {"alert": alert_id}, _SUB_TYPES)
     rec = Recipients(got["seq"], got["address_no"], got["channel"].astype(np.int8))
     return write_deliveries(s, alert_id, kind, update_id, [rec],
                             suppressed if suppressed is not None else np.empty(0, np.int64), now)

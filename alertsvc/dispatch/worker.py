@@ -200,9 +200,6 @@ class Dispatcher:
     def _record(self, results: list[dict[str, Any]]) -> None:
         t = Delivery.__table__
         now = self.rt.clock.now()
-        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in results:
-            grouped[str(r["s"])].append(r)
         with self.rt.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # one statement for the whole batch
                 conn.execute(sa.text(
@@ -213,6 +210,9 @@ class Dispatcher:
                     "WHERE d.id = v.id AND d.status = 'sending'"),
                     {"now": now, **{k: [r[k] if k != "s" else str(r[k]) for r in results] for k in "ispen"}})
                 return
+            grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)  # SQLite: one executemany per status
+            for r in results:
+                grouped[str(r["s"])].append(r)
             for status, rows in grouped.items():
                 conn.execute(
                     sa.update(t).where(t.c.id == sa.bindparam("i"), t.c.status == DeliveryStatus.SENDING)
