@@ -11,11 +11,13 @@ from sqlalchemy.engine import Engine
 
 from . import api
 from .api.subscriptions import address_limit_key
+from .api import guards
 from .api.errors import register_error_handlers
 from channels import Channel
 
 from .clock import Clock
 from .log import configure_logging, get_logger
+from .ratelimit import limiter_storage
 from .runtime import Runtime, build_runtime
 from .settings import Settings, load_settings
 
@@ -28,8 +30,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     settings = settings or (runtime.settings if runtime else load_settings())
     configure_logging(settings.logging.level)
     rt = runtime or build_runtime(settings, clock=clock, engine=engine, channels=channels)
+    settings = rt.settings  # with the secret key settled (resolve_secret_key)
 
     app = Flask("alertsvc", template_folder=None)
+    guards.install(app)  # first: no merged slashes, well-formed path values, storable strings, HTML headers
     app.config.update(
         SECRET_KEY=settings.security.secret_key.get_secret_value(),
         MAX_CONTENT_LENGTH=settings.server.max_request_bytes,
@@ -37,7 +41,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     app.extensions["alertsvc"] = rt
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit.storage_uri,
+    storage_uri, storage_options = limiter_storage(rt)  # default: counters in the service's database
+    limiter = Limiter(get_remote_address, app=app, storage_uri=storage_uri, storage_options=storage_options,
                       key_prefix=settings.ratelimit.key_prefix,
                       headers_enabled=True, strategy="fixed-window", default_limits=[])
     app.extensions["alertsvc.limiter"] = limiter

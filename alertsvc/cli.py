@@ -40,6 +40,8 @@ def _runtime(ctx: click.Context):  # noqa: ANN202
         configure_logging(settings.logging.level)
         try:
             obj["runtime"] = build_runtime(settings)
+        except ConfigError as exc:  # e.g. an empty security.secret_key with PostgreSQL
+            raise Fail(str(exc)) from None
         except Exception as exc:  # a bad profile path, an unreachable catalogue...
             raise Fail(f"cannot start: {exc}") from None
     return obj["runtime"]
@@ -131,12 +133,13 @@ def subscribers() -> None:
 @click.pass_context
 def subscribers_import(ctx: click.Context, file: str, show_errors: int) -> None:
     """Import pre-confirmed subscribers from CSV (channel,address,language,lat,lon,radius_km or
-    channel,address,language,regions). Bad rows are listed by line number; good rows go in; re-importing
-    adds nothing."""
+    channel,address,language,regions). Good rows go in; bad rows are listed on stderr by line number and
+    reason (never the address), and then the exit code is 1; re-importing adds nothing."""
     from .services.importer import ImportFormatError, import_csv
 
     rt = _runtime(ctx)
-    with open(file, encoding="utf-8-sig", newline="") as fh:
+    # surrogateescape: a row with bytes that are not UTF-8 is rejected by its line number, not the whole file
+    with open(file, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         try:
             report = import_csv(rt, fh)
         except ImportFormatError as exc:
@@ -147,6 +150,8 @@ def subscribers_import(ctx: click.Context, file: str, show_errors: int) -> None:
         click.echo(f"... and {report.rejected - show_errors} more bad rows", err=True)
     click.echo(f"{report.rows} rows: {report.imported} imported, {report.duplicates} already there, "
                f"{report.rejected} rejected")
+    if report.rejected:
+        raise Fail(f"{file}: {report.rejected} of {report.rows} rows rejected; the other rows were imported")
 
 
 # --- criteria -------------------------------------------------------------------------------------
@@ -262,14 +267,20 @@ def worker(ctx: click.Context, batch_size: int, once: bool, no_scheduler: bool) 
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None, no_worker: bool) -> None:
     """Serve HTTP under gunicorn (and, unless --no-worker, one dispatch worker beside it)."""
     from .migrate import upgrade
+    from .ratelimit import is_per_process
     from .server import run_server
 
     rt = _runtime(ctx)
     s = rt.settings
+    http_workers = workers or s.server.workers
+    if http_workers > 1 and is_per_process(s.ratelimit.storage_uri):
+        raise Fail(f"ratelimit.storage_uri: {s.ratelimit.storage_uri} counts per process, so {http_workers} HTTP "
+                   "workers would each allow the full limit; leave it empty (counters in the database) or use "
+                   "redis://..., or serve with --workers 1")
     if s.database.auto_migrate:
         upgrade(rt.engine)
     rt.engine.dispose()  # no connections shared across the fork
-    run_server(s, host=host or s.server.host, port=port or s.server.port, workers=workers or s.server.workers,
+    run_server(s, host=host or s.server.host, port=port or s.server.port, workers=http_workers,
                with_worker=not no_worker, config_path=ctx.obj.get("config_path"))
 
 

@@ -13,11 +13,12 @@ from .schemas import CaseIn
 from .services import cases, staff
 
 DEMO_STAFF = (
-    ("ana", "operator", "ana-operator-demo"),
-    ("petar", "operator", "petar-operator-demo"),
-    ("marko", "supervisor", "marko-supervisor-demo"),
-    ("jelena", "supervisor", "jelena-supervisor-demo"),
-    ("admin", "admin", "admin-admin-demo"),
+    # Never the username inside the password (services/staff.py password_problem refuses that).
+    ("ana", "operator", "linden-operator-demo"),
+    ("petar", "operator", "maple-operator-demo"),
+    ("marko", "supervisor", "birch-supervisor-demo"),
+    ("jelena", "supervisor", "cedar-supervisor-demo"),
+    ("admin", "admin", "walnut-keeper-demo"),
 )
 
 

@@ -37,14 +37,24 @@ class BadRequest(DomainError):
     status, type, title = 400, "bad-request", "Bad request"
 
 
+MAX_LISTED_ERRORS = 50  # a problem lists at most this many field errors; ``error_count`` counts them all
+
+
 class ValidationFailed(DomainError):
+    """422 with ``errors`` (the first ``MAX_LISTED_ERRORS``) and ``error_count`` (all of them: ``count`` when the
+    caller listed only the first few, else ``len(errors)``); ``self.errors`` keeps every one it was given."""
     status, type, title = 422, "validation-failed", "Invalid fields"
 
-    def __init__(self, errors: Sequence[Mapping[str, str]], detail: str | None = None) -> None:
+    def __init__(self, errors: Sequence[Mapping[str, str]], detail: str | None = None, *,
+                 count: int | None = None) -> None:
         errors = [dict(e) for e in errors]
-        n = len(errors)
-        super().__init__(detail or f"{n} field{'s' if n != 1 else ''} invalid: "
-                         + ", ".join(e["field"] for e in errors), extra={"errors": errors})
+        n = max(count or 0, len(errors))
+        listed = errors[:MAX_LISTED_ERRORS]
+        if detail is None:
+            detail = f"{n} field{'s' if n != 1 else ''} invalid: " + ", ".join(e["field"] for e in listed)
+            if n > len(listed):
+                detail += f" and {n - len(listed)} more (the first {len(listed)} are listed)"
+        super().__init__(detail, extra={"errors": listed, "error_count": n})
         self.errors = errors
 
 
@@ -57,6 +67,10 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, type, title = 403, "forbidden", "Forbidden"
+
+    def __init__(self, detail: str, *, actor: Any = None, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.actor = actor  # the signed-in staff member who was refused (an ``audit.Actor``), when known
 
 
 class FourEyesViolation(Forbidden):

@@ -29,6 +29,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage() if not record.args else record.msg,
+            "pid": record.process,  # which gunicorn worker (or dispatch worker) wrote it
         }
         for key, value in vars(record).items():
             if key in _RESERVED or key not in SAFE_KEYS:

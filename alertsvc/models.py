@@ -44,6 +44,15 @@ class AlertStatus(StrEnum):
     ACTIVE = "active"
     RESOLVED = "resolved"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # still pending when its case was closed: never decided, never published
+
+
+class UpdateStatus(StrEnum):
+    """An update of an active alert waits for a second person's approval; a closing message does not."""
+    PENDING_APPROVAL = "pending_approval"
+    SENT = "sent"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # its alert ended before anyone decided
 
 
 class DeliveryStatus(StrEnum):
@@ -68,6 +77,10 @@ class Staff(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Sign-in lockout (services/staff.py): consecutive wrong passwords, counted by one atomic UPDATE each.
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiToken(SQLModel, table=True):
@@ -190,8 +203,11 @@ class Alert(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_reason: str | None = Field(default=None, max_length=2000)
     checklist: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
-    override_by: int | None = Field(default=None, foreign_key="staff.id")
-    override_reason: str | None = Field(default=None, max_length=2000)
+    # The case's revision when the alert was requested, and the one whose facts were approved.
+    case_revision: int = 1
+    approved_revision: int | None = None
+    # What the public sees (page, API, CAP, messages): the facts as approved, never the live case.
+    facts: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -199,15 +215,36 @@ class Alert(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
 
 
+class AlertOverride(SQLModel, table=True):
+    """A supervisor lifted the territory fatigue budget for one alert. Every override is kept; none of
+    their authors may approve that alert."""
+    __tablename__ = "alert_override"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: str = Field(foreign_key="alert.id", index=True, max_length=36)
+    granted_by: int = Field(foreign_key="staff.id")
+    reason: str = Field(max_length=2000)
+    granted_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class AlertUpdate(SQLModel, table=True):
-    """A follow-up message of an active alert (``update``) or its end (``closing``)."""
+    """A follow-up message of an active alert (``update``) or its end (``closing``).
+
+    An update is requested by one person and sent only when a supervisor who is someone else approves it
+    (``pending_approval`` -> ``sent`` | ``rejected``). With ``facts`` it also replaces the alert's published
+    facts by the case's, as of ``case_revision``."""
     __tablename__ = "alert_update"
     id: int | None = Field(default=None, primary_key=True)
     alert_id: str = Field(foreign_key="alert.id", index=True, max_length=36)
     kind: str = Field(max_length=16)
+    status: str = Field(default=UpdateStatus.SENT, max_length=20)
     text: str | None = Field(default=None, max_length=1000)
+    facts: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    case_revision: int | None = None
     created_by: int | None = Field(default=None, foreign_key="staff.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="staff.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str | None = Field(default=None, max_length=2000)
 
 
 class Delivery(SQLModel, table=True):
@@ -270,6 +307,25 @@ class SchedulerLock(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """Sign-in lockout counters of usernames that are not staff accounts, keyed by an HMAC of the username (never
+    the name itself), so an unknown name is answered exactly as a real account would be."""
+    __tablename__ = "login_failure"
+    key_hash: str = Field(primary_key=True, max_length=64)
+    failed_logins: int = 0
+    last_failed_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """Fixed-window rate-limit counters shared by every process (alertsvc/ratelimit.py); ``expires_at`` is epoch
+    seconds, as the ``limits`` package counts time."""
+    __tablename__ = "rate_limit_counter"
+    key: str = Field(primary_key=True, max_length=255)
+    count: int = 0
+    expires_at: float = Field(sa_type=sa.Double, index=True)
 
 
 metadata: sa.MetaData = SQLModel.metadata

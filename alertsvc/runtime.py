@@ -16,7 +16,7 @@ from channels.file import FileChannel
 
 from .clock import Clock, SystemClock
 from .db import make_engine
-from .settings import Settings
+from .settings import Settings, resolve_secret_key
 
 
 
@@ -30,6 +30,9 @@ class Runtime:
     channels: dict[str, Channel] | None = None
 
     def __post_init__(self) -> None:
+        # The one place the secret key is settled (generated beside an SQLite database when empty; ConfigError
+        # with PostgreSQL): create_app, every CLI command and each gunicorn worker of `serve` come through here.
+        self.settings = resolve_secret_key(self.settings)
         if self.profile is None:
             self.profile = criteria.resolve_profile(self.settings.criteria.profile)
         if self.catalogue is None:

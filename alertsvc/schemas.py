@@ -6,15 +6,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+
+from .inputs import string_problems
+
+
+def _blank_is_none(value: Any) -> Any:
+    """Forms and integrations send "" for a field left blank: blank (empty or whitespace-only) optional text is
+    "not given". The key still counts as given: in a PATCH, blank removes the field as null does."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+BlankIsNone = BeforeValidator(_blank_is_none)  # on every optional text field of every input model
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+OptionalShortText = Annotated[ShortText | None, BlankIsNone]
+OptionalLongText = Annotated[LongText | None, BlankIsNone]
+OptionalNote = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None, BlankIsNone]
 
 
 class In(BaseModel):
-    """Request bodies: strict types (no "yes" for true), unknown fields rejected."""
+    """Request bodies: strict types (no "yes" for true), unknown fields rejected, and no string (value or key,
+    at any depth) with NUL or a lone surrogate: nothing could store or send it on."""
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_strings(cls, value: Any) -> Any:
+        for _loc, problem in string_problems(value):
+            raise ValueError(problem)
+        return value
 
 
 class Out(BaseModel):
@@ -33,7 +55,8 @@ class Problem(Out):
     title: str
     status: int
     detail: str
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(default=None, description="At most the first 50 field errors.")
+    error_count: int | None = Field(default=None, description="How many field errors there are in all.")
 
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -83,16 +106,16 @@ class CriteriaOut(Out):
 
 # --- cases ----------------------------------------------------------------------------------------
 class ChildIn(In):
-    name: ShortText | None = None
+    name: OptionalShortText = None
     age: int = Field(ge=0, le=120, description="Age in years.")
     sex: Literal["f", "m", "x"] | None = None
-    description: LongText | None = None
+    description: OptionalLongText = None
 
 
 class LastSeenIn(In):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    place: ShortText | None = None
+    place: OptionalShortText = None
     at: AwareDatetime
 
 
@@ -101,20 +124,22 @@ class CircumstancesIn(In):
     abduction_witnessed: bool | None = None
     imminent_danger: bool | None = None
     medical_or_disability: bool | None = None
-    suspect: LongText | None = None
-    vehicle: ShortText | None = None
-    plate: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+    suspect: OptionalLongText = None
+    vehicle: OptionalShortText = None
+    plate: Annotated[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None,
+                     BlankIsNone] = None
 
 
 class PoliceIn(In):
     confirmed: bool | None = None
-    reference: ShortText | None = None
+    reference: OptionalShortText = None
 
 
 class ReporterIn(In):
-    name: ShortText | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32,
-                                            pattern=r"^\+?[0-9 ()./-]{3,32}$")] | None = None
+    name: OptionalShortText = None
+    phone: Annotated[Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32,
+                                                      pattern=r"^\+?[0-9 ()./-]{3,32}$")] | None,
+                     BlankIsNone] = None
 
 
 class CaseIn(In):
@@ -126,16 +151,16 @@ class CaseIn(In):
 
 
 class ChildPatch(In):
-    name: ShortText | None = None
+    name: OptionalShortText = None
     age: int | None = Field(default=None, ge=0, le=120)
     sex: Literal["f", "m", "x"] | None = None
-    description: LongText | None = None
+    description: OptionalLongText = None
 
 
 class LastSeenPatch(In):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    place: ShortText | None = None
+    place: OptionalShortText = None
     at: AwareDatetime | None = None
 
 
@@ -150,7 +175,7 @@ class CasePatch(In):
 
 class CaseCloseIn(In):
     outcome: Literal["found", "withdrawn", "other"]
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    note: OptionalNote = None
 
 
 class ResultOut(Out):
@@ -204,7 +229,7 @@ class AuditEventOut(Out):
 
 class AuditQuery(In):
     model_config = ConfigDict(extra="forbid", strict=False)
-    case_id: str | None = None
+    case_id: Annotated[str | None, BlankIsNone] = None
     after_id: int = Field(0, ge=0, le=2_147_483_647)
     limit: int = Field(500, ge=1, le=5000)
 
@@ -255,7 +280,8 @@ class AlertAreaIn(SubscriptionAreaIn):
 
 
 class AlertMessageIn(In):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+    text: Annotated[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None,
+                    BlankIsNone] = None
 
 
 class AlertIn(In):
@@ -266,6 +292,9 @@ class AlertIn(In):
 class ApproveIn(In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
     checklist: dict[Annotated[str, StringConstraints(max_length=64)], bool]
+    case_revision: int | None = Field(
+        default=None, ge=1, description="The case revision the supervisor read (the brief's case.revision): "
+                                        "an approval of a case that changed since is refused with 409.")
 
 
 class ReasonIn(In):
@@ -274,11 +303,15 @@ class ReasonIn(In):
 
 class ResolveIn(In):
     outcome: Literal["found", "withdrawn", "other"]
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    note: Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None,
+                    BlankIsNone] = None
 
 
 class UpdateIn(In):
+    """An update waits for a supervisor who is someone else. With ``facts: true`` it also publishes the case's
+    public facts as they are now (what the public sees changes only through such an approved update)."""
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    facts: bool = False
 
 
 class DeliveryCounts(Out):
@@ -289,6 +322,60 @@ class DeliveryCounts(Out):
     failed: int = 0
     suppressed: int = 0
     cancelled: int = 0
+
+
+class PublishedChild(Out):
+    name: str | None = None
+    age: int | None = None
+    sex: str | None = None
+    description: str | None = None
+
+
+class PublishedLastSeen(Out):
+    place: str | None = None
+    at: str | None = None
+
+
+class PublishedFacts(Out):
+    """What the public sees of a case: the snapshot a supervisor approved."""
+    reference: str | None = None
+    child: PublishedChild = PublishedChild()
+    last_seen: PublishedLastSeen = PublishedLastSeen()
+    vehicle: str | None = None
+    plate: str | None = None
+    suspect: str | None = None
+
+
+class OverrideOut(Out):
+    by: str | None
+    reason: str
+    at: datetime
+
+
+class MessagePreview(Out):
+    sms: str
+    sms_segments: int | None
+    email_subject: str | None
+    email_text: str
+
+
+class UpdateOut(Out):
+    id: int
+    alert_id: str
+    kind: Literal["update", "closing"]
+    status: Literal["pending_approval", "sent", "rejected", "withdrawn"]
+    text: str | None = None
+    facts: PublishedFacts | None = Field(
+        default=None, description="The public facts this update publishes (pending) or carried (sent).")
+    case_revision: int | None = None
+    requested_by: str | None = None
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    preview: dict[str, MessagePreview] | None = Field(
+        default=None, description="Pending updates: the message in each language, as subscribers would get it.")
+    deliveries: DeliveryCounts | None = None
 
 
 class AlertOut(Out):
@@ -305,12 +392,16 @@ class AlertOut(Out):
     decided_by: str | None = None
     decision_reason: str | None = None
     checklist: dict[str, Any] | None = None
-    override_by: str | None = None
+    overrides: list[OverrideOut] = []
+    case_revision: int
+    approved_revision: int | None = None
+    facts: PublishedFacts | None = None
     activated_at: datetime | None = None
     expires_at: datetime | None = None
     resolved_at: datetime | None = None
     outcome: str | None = None
     deliveries: DeliveryCounts
+    updates: list[UpdateOut] = []
     brief: dict[str, Any] | None = None
 
 

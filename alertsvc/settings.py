@@ -17,7 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-DEFAULT_SECRET = "dev-insecure-change-me"
+# Keys that were ever published (the old built-in default, examples): anyone could forge tokens with them.
+PUBLISHED_SECRETS = frozenset({"dev-insecure-change-me", "change-me", "changeme"})
+MIN_SECRET_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"  # beside the SQLite database, generated when security.secret_key is empty
 
 
 class _Section(BaseModel):
@@ -57,11 +60,26 @@ class DatabaseSettings(_Section):
 
 
 class SecuritySettings(_Section):
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    # Empty: generated and kept in a file beside the SQLite database (refused with PostgreSQL); see
+    # ``resolve_secret_key``.
+    secret_key: SecretStr = SecretStr("")
     token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30)
     password_min_length: int = Field(10, ge=8, le=256)
     argon2_time_cost: int = Field(3, ge=1, le=20)
     argon2_memory_kib: int = Field(65536, ge=1024, le=4_194_304)
+    login_max_failures: int = Field(10, ge=1, le=1000)
+    login_lockout_minutes: int = Field(15, ge=1, le=60 * 24 * 7)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, v: SecretStr) -> SecretStr:
+        key = v.get_secret_value()
+        if key == "":
+            return v
+        problem = secret_key_problem(key)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class CriteriaSettings(_Section):
@@ -83,6 +101,29 @@ class SubscriptionsSettings(_Section):
     code_ttl_minutes: int = Field(30, ge=1, le=24 * 60)
     code_max_attempts: int = Field(5, ge=1, le=20)
     default_region: str = Field("RS", min_length=2, max_length=2)
+    # SMS confirmations and alerts only to numbers of these countries (ISO 3166-1 alpha-2): no SMS pumping.
+    sms_allowed_countries: tuple[str, ...] = ("RS",)
+
+    @field_validator("sms_allowed_countries", mode="before")
+    @classmethod
+    def _split_countries(cls, v: Any) -> Any:
+        if isinstance(v, str):  # from the environment: "RS,ME" (or "RS ME")
+            v = [c for c in v.replace(",", " ").split() if c]
+        return v
+
+    @field_validator("sms_allowed_countries")
+    @classmethod
+    def _alpha2(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        codes = tuple(dict.fromkeys(c.strip().upper() for c in v))
+        if not codes:
+            raise ValueError("must list at least one country")
+        import phonenumbers
+
+        bad = [c for c in codes if not (len(c) == 2 and c.isascii() and c.isalpha())
+               or not phonenumbers.country_code_for_region(c)]  # 0: a region with no phone numbers
+        if bad:
+            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}")
+        return codes
 
 
 class AlertsSettings(_Section):
@@ -97,7 +138,7 @@ class PrivacySettings(_Section):
 
 
 class RateLimitSettings(_Section):
-    storage_uri: str = "memory://"
+    storage_uri: str = ""  # empty: counters in the service's own database (shared by every process)
     subscribe_per_ip: str = "10/hour"
     subscribe_per_address: str = "3/hour"
     token_per_ip: str = "30/minute"
@@ -194,10 +235,102 @@ def _validate(data: Mapping[str, Any]) -> Settings:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         got = err.get("input")
-        shown = "" if isinstance(got, dict) or err["type"] == "extra_forbidden" else f" (got {got!r})"
+        hidden = isinstance(got, dict) or err["type"] == "extra_forbidden" or _is_secret(err["loc"])
+        shown = "" if hidden else f" (got {got!r})"
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"config: {key}: unknown key") from None
-        raise ConfigError(f"config: {key}: {err['msg']}{shown}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"config: {key}: {msg}{shown}") from None
+
+
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    """Whether a validation error is about a SecretStr field (its value is never echoed)."""
+    model: Any = Settings
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return False
+        model = field.annotation
+    return model is SecretStr
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a non-empty secret key is refused, or None. Never includes the key."""
+    how = ("set a long random value in ALERTSVC_SECURITY_SECRET_KEY "
+           "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if key.strip() in PUBLISHED_SECRETS:
+        return f"is a published example value (anyone could forge unsubscribe links with it); {how}"
+    if len(key.strip()) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters; {how}"
+    if len(set(key)) < 10:
+        return f"is too repetitive (fewer than 10 different characters); {how}"
+    return None
+
+
+def secret_key_path(database_url: str) -> Path | None:
+    """Where the generated key of an SQLite deployment lives: beside the database file (``var/secret_key`` for
+    the embedded default). None for an in-memory database, whose key lives only as long as it does."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(database_url).database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    return Path(database).parent / SECRET_KEY_FILE
+
+
+def _read_key_file(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    problem = secret_key_problem(key)
+    if problem:
+        raise ConfigError(f"config: security.secret_key: the key in {path} {problem}, or delete the file to "
+                          f"have a new one generated (unsubscribe links already sent stop working)")
+    return key
+
+
+def _generated_key(path: Path) -> str:
+    """Read the key file, or create it (mode 0600) with a new random key. Safe when several processes start at
+    once: the key is written to a private temporary file first, then linked into place (link never replaces)."""
+    import secrets
+
+    if path.exists():
+        return _read_key_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process got there first: use its key
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_key_file(path)
+
+
+def resolve_secret_key(settings: Settings) -> Settings:
+    """The settings with the secret key every process of this deployment uses (called once, where the
+    ``Runtime`` is built: ``create_app``, every CLI command and the gunicorn workers of ``serve``).
+
+    A configured key is used as it is (``load_settings`` has already refused published and short ones). An empty
+    key is an error with PostgreSQL (several machines must share one key); with SQLite (one machine) a random key
+    is generated on first start into ``secret_key`` beside the database, mode 0600, and reused on every start."""
+    if settings.security.secret_key.get_secret_value():
+        return settings
+    if not settings.database.url.startswith("sqlite"):
+        raise ConfigError("config: security.secret_key: is empty; with PostgreSQL every machine must share one "
+                          "key: set security.secret_key or ALERTSVC_SECURITY_SECRET_KEY "
+                          "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    import secrets
+
+    path = secret_key_path(settings.database.url)
+    try:
+        key = secrets.token_urlsafe(48) if path is None else _generated_key(path)
+    except OSError as exc:
+        raise ConfigError(f"config: security.secret_key: is empty and the generated key file {path} cannot be "
+                          f"used ({exc.strerror or exc}); set ALERTSVC_SECURITY_SECRET_KEY") from None
+    return settings.with_overrides({"security.secret_key": key})
 
 
 def _section_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:

@@ -35,6 +35,7 @@ from channels.memory import MemoryChannel
 
 APPROVALS = 3  # approvals of the same size, one after another on the same database
 URL = os.environ.get("ALERTSVC_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/alertsvc_bench")
+BENCH_SECRET = "bench-only-secret-key-0123456789-abcdefghij"  # PostgreSQL needs a configured key
 
 
 def fresh_database() -> sa.Engine:
@@ -108,6 +109,7 @@ def main() -> None:
     m = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     engine = fresh_database()
     settings = Settings().with_overrides({"database.url": URL, "fatigue.subscriber_max_messages": 100,
+                                          "security.secret_key": BENCH_SECRET,
                                           "fatigue.territory_max_alerts": 100,
                                           "security.argon2_memory_kib": 1024, "security.argon2_time_cost": 1})
     memory = MemoryChannel()
@@ -138,6 +140,7 @@ def main() -> None:
         approved_alert(rt, {"circle": {"lat": 44.8, "lon": 20.45, "radius_km": 60}})
         with tempfile.TemporaryDirectory() as tmp:
             env = {**os.environ, "ALERTSVC_DATABASE_URL": URL, "ALERTSVC_CHANNELS_FILE_PATH": f"{tmp}/out.jsonl",
+                   "ALERTSVC_SECURITY_SECRET_KEY": BENCH_SECRET,
                    "ALERTSVC_LOGGING_LEVEL": "WARNING"}
             t0 = time.perf_counter()
             procs = [subprocess.Popen([sys.executable, "-m", "alertsvc.cli", "worker", "--no-scheduler",

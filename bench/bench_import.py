@@ -19,6 +19,7 @@ from alertsvc.runtime import build_runtime
 from alertsvc.services.importer import import_csv
 from alertsvc.settings import Settings
 
+BENCH_SECRET = "bench-only-secret-key-0123456789-abcdefghij"  # PostgreSQL needs a configured key
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -41,7 +42,8 @@ def main() -> None:
                 else:
                     w.writerow(["email", f"user{i}@example.org", "en", f"{rnd.uniform(43.0, 45.5):.5f}",
                                 f"{rnd.uniform(19.6, 22.0):.5f}", 5])
-        rt = build_runtime(Settings().with_overrides({"database.url": url}), engine=engine)
+        rt = build_runtime(Settings().with_overrides({"database.url": url, "security.secret_key": BENCH_SECRET}),
+                           engine=engine)
         t0 = time.perf_counter()
         with path.open(newline="") as fh:
             report = import_csv(rt, fh)

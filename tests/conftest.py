@@ -99,7 +99,7 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
     return Settings().with_overrides({
         "database.url": engine.url.render_as_string(hide_password=False),
         "server.base_url": "http://alertsvc.test",
-        "security.secret_key": "test-secret-key-0123456789",
+        "security.secret_key": "test-secret-key-0123456789-abcdefghijklmnop",
         "security.argon2_time_cost": 1,
         "security.argon2_memory_kib": 1024,
         "channels.file.path": str(tmp_path / "outbox.jsonl"),

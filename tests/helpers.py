@@ -19,6 +19,7 @@ STAFF = {
     "operator2": ("oskar", "operator"),
     "supervisor": ("sara", "supervisor"),
     "supervisor2": ("stefan", "supervisor"),
+    "supervisor3": ("sanja", "supervisor"),
     "admin": ("adam", "admin"),
 }
 
@@ -86,8 +87,21 @@ class ApiActions:
     def as_supervisor2(self) -> AuthedClient:
         return self.as_("supervisor2")
 
+    def as_supervisor3(self) -> AuthedClient:
+        return self.as_("supervisor3")
+
     def as_admin(self) -> AuthedClient:
         return self.as_("admin")
+
+    def send_update(self, alert_id: str, text: str, *, by: str = "operator", approver: str = "supervisor2",
+                    facts: bool = False) -> dict[str, Any]:
+        """An update requested by ``by`` and approved by ``approver`` (four eyes); the approved update."""
+        r = self.as_(by).post(f"/api/v1/alerts/{alert_id}/updates", json={"text": text, "facts": facts})
+        assert r.status_code == 201, r.json
+        ok = self.as_(approver).post(f"/api/v1/alerts/{alert_id}/updates/{r.json['id']}/approve",
+                                     json={"reason": "Checked with the police liaison"})
+        assert ok.status_code == 200, ok.json
+        return ok.json
 
 
 def case_payload(now, **overrides: Any) -> dict[str, Any]:  # noqa: ANN001

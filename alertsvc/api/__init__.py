@@ -9,5 +9,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def register(app: Flask) -> None:
     from . import alerts, audit_views, auth_views, cases, criteria_views, public, spec, subscriptions  # noqa: F401
+    from ..web import cap_docs  # noqa: F401  (the CAP routes, described in the same document)
     if "api" not in app.blueprints:
         app.register_blueprint(bp)

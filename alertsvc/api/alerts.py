@@ -1,15 +1,14 @@
-"""Alerts: request (operator), decide (another person, a supervisor), update, resolve; fatigue use."""
+"""Alerts: request (operator), decide (another person, a supervisor), update (requested, then approved by
+another person), resolve; fatigue use."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
-
-import criteria
+from sqlmodel import Session
 
 from .. import audit
 from ..dispatch import fanout
-from ..models import Alert, Delivery, Role, Staff, Subscription
+from ..models import Alert, AlertUpdate, Delivery, Role, Subscription, UpdateStatus
 from ..schemas import (
     AlertIn,
     AlertOut,
@@ -17,9 +16,11 @@ from ..schemas import (
     DeliveryCounts,
     DeliveryOut,
     FatigueOut,
+    OverrideOut,
     ReasonIn,
     ResolveIn,
     UpdateIn,
+    UpdateOut,
 )
 from ..services import alerts, cases, fatigue
 from . import bp
@@ -28,60 +29,51 @@ from .registry import endpoint, runtime
 STAFF = tuple(Role)
 
 
-def _usernames(s: Session, *ids: int | None) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(s.exec(select(Staff.id, Staff.username).where(Staff.id.in_(wanted))).all())  # type: ignore
-
-
-def brief(s: Session, alert: Alert) -> dict:
-    """Everything a supervisor needs on one screen: criteria now, area, reach, territory budget, SMS size."""
-    rt = runtime()
-    case = cases.get_case(s, alert.case_id)
-    now = rt.clock.now()
-    evaluation = criteria.evaluate(rt.active_profile, cases.facts_of(case), now=now)
-    uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
-    return {
-        "case": {"id": case.id, "reference": case.reference, "status": case.status},
-        "evaluation": evaluation.to_dict(),
-        "approval_checklist": [{"id": i.id, "text": i.text} for i in rt.active_profile.approval_checklist],
-        "area": alert.area, "territories": alert.territories,
-        "estimated_recipients": alert.estimated_recipients,
-        "fatigue": [{**u.to_dict(), "remaining_after_approval": max(0, u.remaining - 1)} for u in uses.values()],
-        "fatigue_blocked": [u.territory for u in fatigue.blocked(uses)],
-        "sms_segments": _sms_segments(s, alert),
-    }
-
-
-def _sms_segments(s: Session, alert: Alert) -> dict[str, int]:
-    """Segments of the alert SMS per language, as the worker will render it."""
-    from ..dispatch.worker import Dispatcher
-
-    rt = runtime()
-    dispatcher = Dispatcher(rt)
-    facts = dispatcher.facts(s, alert.id, 0)
-    return {lang: rt.renderer.sms_info(lang, facts, dispatcher.placeholder_url).segments
-            for lang in ("sr-Latn", "sr-Cyrl", "en")}
+def update_out(s: Session, alert: Alert, upd: AlertUpdate, names: dict[int, str], *,
+               with_preview: bool = False) -> UpdateOut:
+    preview = None
+    if with_preview and upd.status == UpdateStatus.PENDING_APPROVAL:
+        preview = alerts.preview(runtime(), alert, upd.facts or alert.facts or {}, "update", upd.text)
+    counts = (DeliveryCounts(**alerts.delivery_counts(s, alert.id, upd.kind, upd.id))
+              if upd.status == UpdateStatus.SENT else None)
+    return UpdateOut(id=upd.id or 0, alert_id=alert.id, kind=upd.kind, status=upd.status, text=upd.text,
+                     facts=upd.facts if upd.kind == "update" else None, case_revision=upd.case_revision,
+                     requested_by=names.get(upd.created_by or 0), requested_at=upd.created_at,
+                     decided_by=names.get(upd.decided_by or 0), decided_at=upd.decided_at,
+                     decision_reason=upd.decision_reason, preview=preview, deliveries=counts)
 
 
 def alert_out(s: Session, alert: Alert, with_brief: bool = True) -> AlertOut:
-    names = _usernames(s, alert.requested_by, alert.decided_by, alert.override_by)
+    rt = runtime()
+    ovs = alerts.overrides(s, alert.id)
+    ups = alerts.updates(s, alert.id)
+    names = alerts.usernames(s, alert.requested_by, alert.decided_by, *(o.granted_by for o in ovs),
+                             *(u.created_by for u in ups), *(u.decided_by for u in ups))
     return AlertOut(
         id=alert.id, case_id=alert.case_id, status=alert.status, area=alert.area, territories=alert.territories,
         estimated_recipients=alert.estimated_recipients, message={"text": alert.message_text},
         requested_at=alert.requested_at, requested_by=names.get(alert.requested_by),
         decided_at=alert.decided_at, decided_by=names.get(alert.decided_by or 0),
         decision_reason=alert.decision_reason, checklist=alert.checklist,
-        override_by=names.get(alert.override_by or 0), activated_at=alert.activated_at,
-        expires_at=alert.expires_at, resolved_at=alert.resolved_at, outcome=alert.outcome,
-        deliveries=DeliveryCounts(**alerts.delivery_counts(s, alert.id)),
-        brief=brief(s, alert) if with_brief else None)
+        overrides=[OverrideOut(by=names.get(o.granted_by), reason=o.reason, at=o.granted_at) for o in ovs],
+        case_revision=alert.case_revision, approved_revision=alert.approved_revision, facts=alert.facts,
+        activated_at=alert.activated_at, expires_at=alert.expires_at, resolved_at=alert.resolved_at,
+        outcome=alert.outcome, deliveries=DeliveryCounts(**alerts.delivery_counts(s, alert.id)),
+        updates=[update_out(s, alert, u, names) for u in ups],
+        brief=alerts.brief(rt, s, alert) if with_brief else None)
 
 
 def _read(alert_id: str) -> AlertOut:
     with Session(runtime().engine) as s:
         return alert_out(s, alerts.get_alert(s, alert_id))
+
+
+def _read_update(alert_id: str, update_id: int) -> UpdateOut:
+    with Session(runtime().engine) as s:
+        alert = alerts.get_alert(s, alert_id)
+        upd = alerts.get_update(s, alert_id, update_id)
+        names = alerts.usernames(s, upd.created_by, upd.decided_by)
+        return update_out(s, alert, upd, names, with_preview=True)
 
 
 @endpoint(bp, "/cases/<case_id>/alerts", "POST", summary="Request an alert for a case (pending approval)",
@@ -92,40 +84,75 @@ def request_alert(actor: audit.Actor, case_id: str, body: AlertIn) -> tuple[Aler
     return _read(alert_id), 201, {"Location": f"/api/v1/alerts/{alert_id}"}
 
 
-@endpoint(bp, "/alerts/<alert_id>", "GET", summary="An alert with its decision brief and delivery counts",
+@endpoint(bp, "/alerts/<alert_id>", "GET",
+          summary="An alert with its published facts, decision brief, updates and delivery counts (audited read)",
           tag="alerts", roles=STAFF, responses={200: AlertOut})
 def get_alert(actor: audit.Actor, alert_id: str) -> AlertOut:
-    return _read(alert_id)
+    out = _read(alert_id)
+    cases.record_view(runtime(), actor, out.case_id, "alert")
+    return out
 
 
-@endpoint(bp, "/alerts/<alert_id>/approve", "POST", summary="Approve (a supervisor who did not request it)",
-          tag="alerts", roles=(Role.SUPERVISOR,), body=ApproveIn, responses={200: AlertOut}, errors=(409, 429))
+@endpoint(bp, "/alerts/<alert_id>/approve", "POST",
+          summary="Approve (a supervisor who neither requested it, overrode its budget nor changed the case since)",
+          tag="alerts", roles=(Role.SUPERVISOR,), body=ApproveIn, responses={200: AlertOut}, errors=(409, 429),
+          refusal="alert.approval")
 def approve_alert(actor: audit.Actor, alert_id: str, body: ApproveIn) -> AlertOut:
-    alerts.approve_alert(runtime(), actor, alert_id, body.reason, body.checklist)
+    alerts.approve_alert(runtime(), actor, alert_id, body.reason, body.checklist, body.case_revision)
     return _read(alert_id)
 
 
 @endpoint(bp, "/alerts/<alert_id>/reject", "POST", summary="Reject with a reason", tag="alerts",
-          roles=(Role.SUPERVISOR,), body=ReasonIn, responses={200: AlertOut}, errors=(409,))
+          roles=(Role.SUPERVISOR,), body=ReasonIn, responses={200: AlertOut}, errors=(409,),
+          refusal="alert.rejection")
 def reject_alert(actor: audit.Actor, alert_id: str, body: ReasonIn) -> AlertOut:
     alerts.reject_alert(runtime(), actor, alert_id, body.reason)
     return _read(alert_id)
 
 
 @endpoint(bp, "/alerts/<alert_id>/override", "POST",
-          summary="Lift the territory fatigue budget for this alert (a second supervisor; audited)",
-          tag="alerts", roles=(Role.SUPERVISOR,), body=ReasonIn, responses={200: AlertOut}, errors=(409,))
+          summary="Lift the territory fatigue budget for this alert (a second supervisor; every override kept)",
+          tag="alerts", roles=(Role.SUPERVISOR,), body=ReasonIn, responses={200: AlertOut}, errors=(409,),
+          refusal="alert.fatigue_override")
 def override_fatigue(actor: audit.Actor, alert_id: str, body: ReasonIn) -> AlertOut:
     alerts.grant_override(runtime(), actor, alert_id, body.reason)
     return _read(alert_id)
 
 
-@endpoint(bp, "/alerts/<alert_id>/updates", "POST", summary="Send an update to everyone already alerted",
-          tag="alerts", roles=(Role.OPERATOR, Role.SUPERVISOR), body=UpdateIn, responses={200: AlertOut},
+@endpoint(bp, "/alerts/<alert_id>/updates", "POST",
+          summary="Request an update to everyone already alerted (sent when another person, a supervisor, "
+                  "approves it)",
+          tag="alerts", roles=(Role.OPERATOR, Role.SUPERVISOR), body=UpdateIn, responses={201: UpdateOut},
           errors=(409,))
-def post_update(actor: audit.Actor, alert_id: str, body: UpdateIn) -> AlertOut:
-    alerts.post_update(runtime(), actor, alert_id, body.text)
-    return _read(alert_id)
+def request_update(actor: audit.Actor, alert_id: str, body: UpdateIn) -> tuple[UpdateOut, int, dict[str, str]]:
+    update_id = alerts.request_update(runtime(), actor, alert_id, body.text, body.facts)
+    return (_read_update(alert_id, update_id), 201,
+            {"Location": f"/api/v1/alerts/{alert_id}/updates/{update_id}"})
+
+
+@endpoint(bp, "/alerts/<alert_id>/updates/<int:update_id>", "GET",
+          summary="One update, with a preview of its message in each language while it waits", tag="alerts",
+          roles=STAFF, responses={200: UpdateOut})
+def get_update(actor: audit.Actor, alert_id: str, update_id: int) -> UpdateOut:
+    return _read_update(alert_id, update_id)
+
+
+@endpoint(bp, "/alerts/<alert_id>/updates/<int:update_id>/approve", "POST",
+          summary="Approve and send an update (a supervisor who did not request it nor change the facts it "
+                  "publishes)",
+          tag="alerts", roles=(Role.SUPERVISOR,), body=ReasonIn, responses={200: UpdateOut}, errors=(409,),
+          refusal="alert.update_approval")
+def approve_update(actor: audit.Actor, alert_id: str, update_id: int, body: ReasonIn) -> UpdateOut:
+    alerts.approve_update(runtime(), actor, alert_id, update_id, body.reason)
+    return _read_update(alert_id, update_id)
+
+
+@endpoint(bp, "/alerts/<alert_id>/updates/<int:update_id>/reject", "POST", summary="Reject an update",
+          tag="alerts", roles=(Role.SUPERVISOR,), body=ReasonIn, responses={200: UpdateOut}, errors=(409,),
+          refusal="alert.update_rejection")
+def reject_update(actor: audit.Actor, alert_id: str, update_id: int, body: ReasonIn) -> UpdateOut:
+    alerts.reject_update(runtime(), actor, alert_id, update_id, body.reason)
+    return _read_update(alert_id, update_id)
 
 
 @endpoint(bp, "/alerts/<alert_id>/resolve", "POST",
@@ -137,8 +164,9 @@ def resolve_alert(actor: audit.Actor, alert_id: str, body: ResolveIn) -> AlertOu
     return _read(alert_id)
 
 
-@endpoint(bp, "/alerts/<alert_id>/renew", "POST", summary="Extend an active alert's expiry", tag="alerts",
-          roles=(Role.SUPERVISOR,), responses={200: AlertOut}, errors=(409,))
+@endpoint(bp, "/alerts/<alert_id>/renew", "POST",
+          summary="Extend an active alert's expiry (the case must still meet the active profile)", tag="alerts",
+          roles=(Role.SUPERVISOR,), responses={200: AlertOut}, errors=(409,), refusal="alert.renewal")
 def renew_alert(actor: audit.Actor, alert_id: str) -> AlertOut:
     alerts.renew_alert(runtime(), actor, alert_id)
     return _read(alert_id)

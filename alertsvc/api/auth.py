@@ -30,5 +30,5 @@ def current_actor(roles: tuple[str, ...]) -> audit.Actor:
             raise Unauthorized("The token is invalid, expired or revoked.")
         actor = audit.Actor(user.id, user.username, user.role)
     if roles and actor.role not in roles:
-        raise Forbidden(f"This action needs the role {' or '.join(roles)}; you are {actor.role}.")
+        raise Forbidden(f"This action needs the role {' or '.join(roles)}; you are {actor.role}.", actor=actor)
     return actor

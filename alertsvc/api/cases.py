@@ -46,10 +46,12 @@ def open_case(actor: audit.Actor, body: CaseIn) -> tuple[CaseOut, int, dict[str,
     return _read(case_id), 201, {"Location": f"/api/v1/cases/{case_id}"}
 
 
-@endpoint(bp, "/cases/<case_id>", "GET", summary="A case with every evaluation and its alerts", tag="cases",
-          roles=STAFF, responses={200: CaseOut})
+@endpoint(bp, "/cases/<case_id>", "GET", summary="A case with every evaluation and its alerts (an audited read)",
+          tag="cases", roles=STAFF, responses={200: CaseOut})
 def get_case(actor: audit.Actor, case_id: str) -> CaseOut:
-    return _read(case_id)
+    out = _read(case_id)
+    cases.record_view(runtime(), actor, case_id)
+    return out
 
 
 @endpoint(bp, "/cases/<case_id>", "PATCH", summary="Change facts of an open case; it is evaluated again",
@@ -60,7 +62,8 @@ def patch_case(actor: audit.Actor, case_id: str, body: CasePatch) -> CaseOut:
     return _read(case_id)
 
 
-@endpoint(bp, "/cases/<case_id>/close", "POST", summary="Close a case; its personal data is purged later",
+@endpoint(bp, "/cases/<case_id>/close", "POST", summary="Close a case: its active alerts are resolved (closing messages go out), pending ones "
+                  "withdrawn; its personal data is purged later",
           tag="cases", roles=(Role.OPERATOR, Role.SUPERVISOR), body=CaseCloseIn, responses={200: CaseOut},
           errors=(409,))
 def close_case(actor: audit.Actor, case_id: str, body: CaseCloseIn) -> CaseOut:

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
+from ..inputs import printable
 from ..log import get_logger
 
 log = get_logger("alertsvc.api")
@@ -20,7 +21,11 @@ def problem_response(status: int, type_: str, title: str, detail: str, *,
                      extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
     body = {"type": f"https://alertsvc.example/problems/{type_}", "title": title, "status": status,
             "detail": detail, **(extra or {})}
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM, headers=headers)
+    try:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request (a field name): \u-escaped instead
+        data = json.dumps(body).encode("ascii")
+    return Response(data, status=status, mimetype=PROBLEM, headers=headers)
 
 
 def _http_type(code: int) -> str:
@@ -49,9 +54,9 @@ def register_error_handlers(app: Flask) -> None:
                 headers["Retry-After"] = str(int(retry))
         detail = exc.description or exc.name
         if code == 404:
-            detail = f"Nothing at {request.path}."
+            detail = f"Nothing at {printable(request.path)[:200]}."
         elif code == 405:
-            detail = f"{request.method} is not allowed on {request.path}."
+            detail = f"{request.method} is not allowed on {printable(request.path)[:200]}."
         elif code == 413:
             detail = "The request body is too large."
         elif code == 429:

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 
-from ..errors import BadRequest, DomainError, ValidationFailed
+from ..errors import MAX_LISTED_ERRORS, BadRequest, DomainError, Forbidden, ValidationFailed
+from ..inputs import TooDeep, load_json, string_problems
 from .auth import current_actor
 
 JSON_TYPES = ("application/json",)
@@ -38,6 +39,29 @@ class Endpoint:
 ENDPOINTS: list[Endpoint] = []
 
 
+@dataclass(frozen=True)
+class Media:
+    """A response body that is not JSON (CAP XML, an Atom feed...): its media type and the schema of its text."""
+    type: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+def document(bp: Blueprint, rule: str, method: str, *, view: Callable[..., Any], summary: str, tag: str,
+             responses: dict[int, Any], roles: Sequence[str] | None = None, errors: Sequence[int] = (),
+             description: str = "") -> None:
+    """Describe in the OpenAPI document a plain Flask view that ``endpoint`` does not wrap (its own blueprint,
+    a body that is not JSON: ``responses={200: Media("application/cap+xml")}``). Every error is problem+json.
+    ``tests/api/test_openapi.py`` checks that each description names a route of the app."""
+    auto_errors = set(errors) | {500}
+    if roles is not None:
+        auto_errors |= {401, 403}
+    if "<" in rule:
+        auto_errors |= {404}
+    ENDPOINTS.append(Endpoint(bp.name, (bp.url_prefix or "") + rule, method, view.__name__, summary, tag, None, None,
+                              dict(responses), tuple(roles) if roles is not None else None,
+                              tuple(sorted(auto_errors)), description or (view.__doc__ or "").strip()))
+
+
 class UnsupportedMediaType(DomainError):
     status, type, title = 415, "unsupported-media-type", "Unsupported media type"
 
@@ -49,9 +73,10 @@ def _loc(loc: Sequence[int | str]) -> str:
     return out or "body"
 
 
-def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+def validation_errors(exc: ValidationError, prefix: str = "", limit: int | None = None) -> list[dict[str, str]]:
+    """The first ``limit`` (default: all) of pydantic's errors as ``{"field", "message"}``."""
     errors = []
-    for err in exc.errors(include_url=False, include_input=False):
+    for err in exc.errors(include_url=False, include_input=False)[:limit]:
         loc = [p for p in err["loc"] if p not in ("function-after", "tagged-union")]
         field_path = _loc(loc)
         if prefix:
@@ -70,22 +95,27 @@ def parse_json_body(model: type[BaseModel]) -> BaseModel:
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw)
+        data = load_json(raw)  # at most MAX_JSON_DEPTH deep, checked before parsing
+    except TooDeep as exc:
+        raise BadRequest(str(exc)) from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
+    bad_strings = [{"field": _loc(loc), "message": message} for loc, message in string_problems(data)]
+    if bad_strings:  # NUL or a lone surrogate: nothing could store or send it
+        raise ValidationFailed(bad_strings)
     try:
         return model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise ValidationFailed(validation_errors(exc)) from None
+    except ValidationError as exc:  # 20,000 unknown keys are 20,000 errors: list the first few, count them all
+        raise ValidationFailed(validation_errors(exc, limit=MAX_LISTED_ERRORS), count=exc.error_count()) from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(request.args.to_dict(flat=True))
     except ValidationError as exc:
-        raise ValidationFailed(validation_errors(exc)) from None
+        raise ValidationFailed(validation_errors(exc, limit=MAX_LISTED_ERRORS), count=exc.error_count()) from None
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -101,18 +131,29 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
              responses: dict[int, Any], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, roles: Sequence[str] | None = None,
-             errors: Sequence[int] = (), description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             errors: Sequence[int] = (), description: str = "",
+             refusal: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn(actor, body, query, **path)`` for ``method rule``.
 
     ``roles=None`` makes the endpoint public; otherwise a bearer token of one of these roles is required.
-    The view returns ``(payload, status)`` or a payload (200) or a ``Response``.
+    ``refusal`` names the decision an endpoint takes on an alert (``alert.approval``...): a signed-in staff
+    member of the wrong role is then refused *and audited* as ``<refusal>_refused`` (the service audits the
+    other refusals). The view returns ``(payload, status)`` or a payload (200) or a ``Response``.
     """
     role_tuple = tuple(roles) if roles is not None else None
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(fn)
         def view(**path: Any) -> Response:
-            actor = current_actor(role_tuple) if role_tuple is not None else None
+            try:
+                actor = current_actor(role_tuple) if role_tuple is not None else None
+            except Forbidden as exc:
+                if refusal and exc.actor is not None and "alert_id" in path:
+                    from ..services.alerts import record_refusal
+
+                    record_refusal(runtime(), exc.actor, refusal, str(path["alert_id"]), exc,
+                                   path.get("update_id"))
+                raise
             g.actor = actor
             kwargs: dict[str, Any] = dict(path)
             if body is not None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 from .. import __version__
 from ..schemas import Problem
 from . import bp
-from .registry import ENDPOINTS, endpoint, json_response
+from .registry import ENDPOINTS, Media, endpoint, json_response
 
 REF = "#/components/schemas/{model}"
 PROBLEM_TITLES = {400: "Malformed request", 401: "No or invalid credentials", 403: "Wrong role or rule",
@@ -34,9 +34,11 @@ class _Schemas:
         return schema
 
 
-def _path(rule: str) -> tuple[str, list[str]]:
-    names = re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule), names
+def _path(rule: str) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """The OpenAPI path and each path parameter with its schema (``<int:x>`` is an integer)."""
+    params = [(name, {"type": "integer", "minimum": 0} if conv == "int" else {"type": "string"})
+              for conv, name in re.findall(r"<(?:([^:<>]+):)?([^<>]+)>", rule)]
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule), params
 
 
 def build_spec() -> dict[str, Any]:
@@ -48,7 +50,7 @@ def build_spec() -> dict[str, Any]:
         op: dict[str, Any] = {"operationId": ep.name, "summary": ep.summary, "tags": [ep.tag]}
         if ep.description:
             op["description"] = ep.description
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        params = [{"name": n, "in": "path", "required": True, "schema": schema} for n, schema in names]
         if ep.query is not None:
             qschema = ep.query.model_json_schema(mode="validation")
             required = set(qschema.get("required", []))
@@ -62,7 +64,9 @@ def build_spec() -> dict[str, Any]:
         responses: dict[str, Any] = {}
         for code, model in ep.responses.items():
             entry: dict[str, Any] = {"description": "Success" if code < 300 else "Redirect"}
-            if model is not None:
+            if isinstance(model, Media):
+                entry["content"] = {model.type: {"schema": model.schema}}
+            elif model is not None:
                 entry["content"] = {"application/json": {"schema": schemas.ref(model, "serialization")}}
             responses[str(code)] = entry
         for code in ep.errors:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import request
 
 from ..errors import DomainError
+from ..inputs import load_json
 from ..log import get_logger
 from ..schemas import ConfirmIn, SubscriptionCreated, SubscriptionIn, SubscriptionStatusOut, UnsubscribeIn
 from ..services import subscriptions
@@ -20,7 +19,7 @@ log = get_logger("alertsvc.api.subscriptions")
 def address_limit_key() -> str:
     """Rate-limit key for the per-address limit: an HMAC of the normalised address (never the address)."""
     try:
-        data = json.loads(request.get_data(cache=True) or b"{}")
+        data = load_json(request.get_data(cache=True) or b"{}")  # never deeper than the body parser allows
         channel, raw = data.get("channel"), data.get("address")
         if channel in ("sms", "email") and isinstance(raw, str):
             rt = runtime()

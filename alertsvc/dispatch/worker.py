@@ -33,7 +33,6 @@ from ..log import get_logger
 from ..models import (
     Alert,
     AlertUpdate,
-    Case,
     Delivery,
     DeliveryBatch,
     DeliveryStatus,
@@ -116,27 +115,19 @@ class Dispatcher:
 
     # --- rendering ------------------------------------------------------------------------------
     def facts(self, s: Session, alert_id: str, update_id: int) -> Any:
-        from ..messages import AlertFacts
+        """What a message of this alert (``update_id`` 0) or update says: the facts as a supervisor approved
+        them (``alert.facts``, or the update's own), never the live case."""
+        from ..services.facts import message_facts
 
         key = ("facts", alert_id, update_id)
         if key not in self._cache:
             alert = s.get(Alert, alert_id)
-            case = s.get(Case, alert.case_id) if alert else None
             upd = s.get(AlertUpdate, update_id) if update_id else None
-            assert alert is not None and case is not None
-            child, seen, circ = case.child or {}, case.last_seen or {}, case.circumstances or {}
-            at = seen.get("at")
-            self._cache[key] = AlertFacts(
-                reference=case.reference, child_name=child.get("name"), age=int(child.get("age") or 0),
-                sex=child.get("sex"), description=child.get("description"), last_seen_place=seen.get("place"),
-                last_seen_at=datetime.fromisoformat(at) if isinstance(at, str) else at,
-                vehicle=circ.get("vehicle"), plate=circ.get("plate"), suspect=circ.get("suspect"),
-                area_name=", ".join(self.rt.regions[c].name for c in alert.territories if c in self.rt.regions)
-                or None,
-                link=f"{self.rt.settings.server.base_url}/alerts/{alert.id}",
-                update_text=upd.text if upd and upd.kind == "update" else None,
-                outcome=alert.outcome if upd and upd.kind == "closing" else None,
-                custom_text=alert.message_text)
+            assert alert is not None and alert.facts is not None
+            published = upd.facts if upd is not None and upd.facts else alert.facts
+            self._cache[key] = message_facts(
+                self.rt, alert, published, update_text=upd.text if upd and upd.kind == "update" else None,
+                outcome=alert.outcome if upd and upd.kind == "closing" else None)
         return self._cache[key]
 
     def _template(self, s: Session, d: Claimed, language: str) -> Any:

@@ -1,14 +1,26 @@
 """Alerts: request (operator), approve or reject (another person, a supervisor), update, resolve, expire.
 
+Four eyes is about content, not buttons:
+
+* An alert publishes a snapshot of the case's public facts taken when it is approved (``alert.facts``); the
+  live case is never read by the page, the public API, CAP or the messages.
+* Nobody approves what they requested, a fatigue override they granted, or a case whose facts they changed
+  since the request. Every override is kept.
+* An update with new text (and, with ``facts``, the case's changed facts) is requested by one person and sent
+  only when a supervisor who is someone else, and who did not change those facts, approves it. The fixed
+  closing message of a resolve stays one person's act.
+* Every refused decision is audited (``<decision>_refused``), with the reason, whatever refused it: the role,
+  four eyes, the state, the criteria, the fatigue budget or an unanswered checklist.
+
 Approval re-evaluates the case against the active profile, enforces the territory fatigue budget and, in the
 same transaction as the status change, writes one delivery row per recipient (the outbox).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -22,23 +34,35 @@ from ..dispatch import fanout
 from ..errors import (
     Conflict,
     CriteriaNotMet,
+    DomainError,
     FatigueLimitReached,
+    Forbidden,
     FourEyesViolation,
+    NotFound,
+    TooManyRequests,
     ValidationFailed,
 )
 from ..models import (
     Alert,
+    AlertOverride,
     AlertStatus,
     AlertUpdate,
     Case,
+    CaseEvaluation,
     CaseStatus,
     Delivery,
     DeliveryBatch,
     DeliveryStatus,
+    Staff,
+    UpdateStatus,
 )
 from ..runtime import Runtime
-from . import cases, fatigue
+from . import cases, facts, fatigue
 from .common import get_or_404, parse_area
+
+T = TypeVar("T")
+REFUSALS = (Forbidden, Conflict, TooManyRequests, ValidationFailed)
+LANGUAGES = ("sr-Latn", "sr-Cyrl", "en")
 
 
 def parse_alert_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:
@@ -47,6 +71,14 @@ def parse_alert_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:
 
 def _lock_alert(s: Session, alert_id: str) -> Alert:
     return get_or_404(s, Alert, alert_id, "alert", lock=True)
+
+
+def _lock_case_and_alert(s: Session, alert_id: str) -> tuple[Case, Alert]:
+    """Row locks in the one order every writer uses (case, then alert), so closing a case and approving its
+    alert cannot deadlock."""
+    case_id = get_alert(s, alert_id).case_id
+    case = cases.lock_case(s, case_id)
+    return case, _lock_alert(s, alert_id)
 
 
 def get_alert(s: Session, alert_id: str) -> Alert:
@@ -64,80 +96,161 @@ def request_alert(rt: Runtime, actor: audit.Actor, case_id: str, area_data: dict
         rec = fanout.recipients(s, rt.regions, area)
         alert = Alert(case_id=case.id, area=area.to_json(), territories=area.territories(rt.regions),
                       message_text=text, estimated_recipients=rec.per_channel(), requested_by=actor.id or 0,
-                      requested_at=now)
+                      requested_at=now, case_revision=case.revision)
         s.add(alert)
         s.flush()
         audit.record(s, actor, "alert.requested", object_type="alert", object_id=alert.id, case_id=case.id, now=now,
                      details={"area_kind": area.kind, "territories": alert.territories,
+                              "case_revision": case.revision,
                               "estimated_recipients": alert.estimated_recipients, "custom_text": text is not None})
         return alert.id
 
 
-def _check_four_eyes(alert: Alert, actor: audit.Actor) -> None:
-    if actor.id == alert.requested_by:
-        raise FourEyesViolation("The person who requested an alert cannot approve it; another supervisor must.")
+# --- four eyes ---------------------------------------------------------------------------------------
+def _editors(s: Session, case_id: str, after_revision: int, upto_revision: int | None = None) -> set[int]:
+    """Who changed the case's facts in revisions ``after_revision + 1 .. upto_revision``."""
+    q = select(CaseEvaluation.evaluated_by).where(CaseEvaluation.case_id == case_id,
+                                                  CaseEvaluation.trigger == "updated",
+                                                  col(CaseEvaluation.case_revision) > after_revision)
+    if upto_revision is not None:
+        q = q.where(col(CaseEvaluation.case_revision) <= upto_revision)
+    return {i for i in s.exec(q).all() if i is not None}
 
 
-def approve_alert(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
-                  checklist: dict[str, bool]) -> dict[str, int]:
-    """Four eyes, the active profile, the territory budget; then active + delivery rows, atomically.
-    A refusal is audited in its own transaction, then raised."""
-    result = _approve(rt, actor, alert_id, reason, checklist)
-    if isinstance(result, _Refused):
-        with transaction(rt.engine) as s:
-            audit.record(s, actor, "alert.approval_refused", object_type="alert", object_id=alert_id,
-                         case_id=result.case_id, now=rt.clock.now(), details=result.details)
-        raise result.error
-    return result
+def overrides(s: Session, alert_id: str) -> list[AlertOverride]:
+    return list(s.exec(select(AlertOverride).where(AlertOverride.alert_id == alert_id)
+                       .order_by(col(AlertOverride.id))))
 
 
-def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
-             checklist: dict[str, bool]) -> dict[str, int] | _Refused:
-    now = rt.clock.now()
+def excluded_approvers(s: Session, alert: Alert) -> dict[int, str]:
+    """Everyone who may not approve ``alert``, each with the reason."""
+    out: dict[int, str] = {}
+    for editor in _editors(s, alert.case_id, alert.case_revision):
+        out[editor] = "changed the case's facts after the alert was requested"
+    for o in overrides(s, alert.id):
+        out[o.granted_by] = "granted a fatigue override for this alert"
+    out[alert.requested_by] = "requested this alert"
+    return out
+
+
+def excluded_update_approvers(s: Session, alert: Alert, upd: AlertUpdate) -> dict[int, str]:
+    """Everyone who may not approve update ``upd``: its author and, when it publishes new facts, whoever
+    changed them since the facts the public has were approved."""
+    out: dict[int, str] = {}
+    if upd.facts is not None and upd.case_revision is not None:
+        for editor in _editors(s, alert.case_id, alert.approved_revision or alert.case_revision, upd.case_revision):
+            out[editor] = "changed the case's facts this update publishes"
+    if upd.created_by is not None:
+        out[upd.created_by] = "requested this update"
+    return out
+
+
+def _check_four_eyes(excluded: dict[int, str], actor: audit.Actor, what: str) -> None:
+    if actor.id in excluded:
+        raise FourEyesViolation(f"You {excluded[actor.id]}, so you cannot approve {what}; "
+                                "another supervisor must.")
+
+
+def _refusal(exc: DomainError) -> dict[str, Any]:
+    details: dict[str, Any] = {"why": exc.type, "status": exc.status}
+    if isinstance(exc, CriteriaNotMet):
+        details.update(profile=exc.extra.get("profile"), version=exc.extra.get("version"),
+                       unmet=[u["criterion"] for u in exc.extra.get("unmet", [])])
+    elif isinstance(exc, FatigueLimitReached):
+        details["territories"] = [t["territory"] for t in exc.extra.get("territories", [])]
+    elif isinstance(exc, ValidationFailed):
+        details["fields"] = [e["field"] for e in exc.errors]
+    return details
+
+
+def record_refusal(rt: Runtime, actor: audit.Actor, decision: str, alert_id: str, exc: DomainError,
+                   update_id: int | None = None) -> None:
+    """Audit a refused decision (in its own transaction: the refused one was rolled back)."""
+    with transaction(rt.engine) as s:
+        alert = s.get(Alert, alert_id)
+        if alert is None:
+            return  # no such alert: nothing was decided about anything
+        details = _refusal(exc)
+        if update_id is not None:
+            details["update_id"] = update_id
+        audit.record(s, actor, f"{decision}_refused", object_type="alert", object_id=alert.id,
+                     case_id=alert.case_id, now=rt.clock.now(), details=details)
+
+
+def _decision(rt: Runtime, actor: audit.Actor, decision: str, alert_id: str, fn: Callable[[], T],
+              update_id: int | None = None) -> T:
+    try:
+        return fn()
+    except REFUSALS as exc:
+        record_refusal(rt, actor, decision, alert_id, exc, update_id)
+        raise
+
+
+def _require_criteria(rt: Runtime, case: Case, now: datetime) -> None:
     profile = rt.active_profile
-    missing = [item.id for item in profile.approval_checklist if checklist.get(item.id) is not True]
-    unknown = sorted(set(checklist) - {item.id for item in profile.approval_checklist})
+    evaluation = criteria.evaluate(profile, cases.facts_of(case), now=now)
+    if not evaluation.met:
+        unmet = [r.to_dict() for r in evaluation.unmet()]
+        raise CriteriaNotMet(
+            f"The case does not meet the active profile {profile.id!r}: "
+            + ", ".join(u["criterion"] for u in unmet) + ".",
+            extra={"profile": profile.id, "version": profile.version, "unmet": unmet})
+
+
+def _check_checklist(rt: Runtime, checklist: dict[str, bool]) -> None:
+    items = rt.active_profile.approval_checklist
+    missing = [item.id for item in items if checklist.get(item.id) is not True]
+    unknown = sorted(set(checklist) - {item.id for item in items})
     if missing or unknown:
         raise ValidationFailed([{"field": f"checklist.{i}", "message": "must be answered true to approve"}
                                 for i in missing] +
                                [{"field": f"checklist.{i}", "message": "is not in the active profile's checklist"}
                                 for i in unknown])
+
+
+# --- decisions on an alert ---------------------------------------------------------------------------
+def approve_alert(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
+                  checklist: dict[str, bool], case_revision: int | None = None) -> dict[str, int]:
+    """Four eyes, the active profile, the territory budget; then active + delivery rows, atomically.
+    ``case_revision``, when given, is the revision the supervisor read: a case changed since is refused.
+    A refusal is audited in its own transaction, then raised."""
+    return _decision(rt, actor, "alert.approval", alert_id,
+                     lambda: _approve(rt, actor, alert_id, reason, checklist, case_revision))
+
+
+def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checklist: dict[str, bool],
+             case_revision: int | None) -> dict[str, int]:
+    now = rt.clock.now()
+    profile = rt.active_profile
     with transaction(rt.engine) as s:
-        alert = _lock_alert(s, alert_id)
-        _check_four_eyes(alert, actor)
+        case, alert = _lock_case_and_alert(s, alert_id)
+        _check_four_eyes(excluded_approvers(s, alert), actor, "this alert")
         if alert.status != AlertStatus.PENDING_APPROVAL:
             raise Conflict(f"alert is {alert.status}, not pending_approval")
-        case = s.get(Case, alert.case_id)
-        assert case is not None
         if case.status != CaseStatus.OPEN:
             raise Conflict(f"case {case.reference} is {case.status}")
-        evaluation = criteria.evaluate(profile, cases.facts_of(case), now=now)
-        if not evaluation.met:
-            unmet = [r.to_dict() for r in evaluation.unmet()]
-            return _Refused(CriteriaNotMet(
-                f"The case does not meet the active profile {profile.id!r}: "
-                + ", ".join(u["criterion"] for u in unmet) + ".",
-                extra={"profile": profile.id, "version": profile.version, "unmet": unmet}),
-                case.id, {"why": "criteria", "profile": profile.id, "version": profile.version,
-                          "unmet": [u["criterion"] for u in unmet]})
+        if case_revision is not None and case_revision != case.revision:
+            raise Conflict(f"The case changed since you read it (revision {case_revision}, now {case.revision}); "
+                           "read it again before approving.", extra={"case_revision": case.revision})
+        _check_checklist(rt, checklist)
+        _require_criteria(rt, case, now)
         uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
         over = fatigue.blocked(uses)
-        if over and alert.override_by == actor.id:
-            raise FourEyesViolation("The supervisor who granted the fatigue override cannot also approve.")
-        if over and alert.override_by is None:
+        if over and not overrides(s, alert.id):
             worst = max(over, key=lambda u: u.retry_after(now))
-            return _Refused(FatigueLimitReached(
+            raise FatigueLimitReached(
                 f"Territory {worst.territory} already had {worst.used} alert(s) in the last {worst.window_hours} h "
                 f"(limit territory_max_alerts = {worst.limit}).", retry_after=worst.retry_after(now),
                 extra={"limit": "territory_max_alerts", "territory": worst.territory, "used": worst.used,
                        "max": worst.limit, "window_hours": worst.window_hours,
-                       "territories": [u.to_dict() for u in over]}),
-                case.id, {"why": "fatigue", "territories": [u.territory for u in over]})
+                       "territories": [u.to_dict() for u in over]})
         suppressed = fanout.over_budget(s, rt.settings.fatigue, now)
         chunks = fanout.alert_recipients(s, rt.engine, rt.regions, parse_alert_area(rt, alert.area))
         alert.status = AlertStatus.ACTIVE
         alert.decided_by, alert.decided_at, alert.decision_reason = actor.id, now, reason
         alert.checklist = dict(checklist)
+        alert.facts = facts.snapshot(case)
+        alert.approved_revision = case.revision
         alert.activated_at = now
         alert.expires_at = now + timedelta(hours=rt.settings.alerts.expiry_hours)
         s.add(alert)
@@ -145,7 +258,8 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
         counts = fanout.write_deliveries(s, alert.id, "alert", 0, chunks, suppressed, now)
         audit.record(s, actor, "alert.approved", object_type="alert", object_id=alert.id, case_id=case.id, now=now,
                      details={"profile": profile.id, "version": profile.version, "checklist": sorted(checklist),
-                              "territories": alert.territories, "deliveries": counts,
+                              "case_revision": case.revision, "territories": alert.territories,
+                              "deliveries": counts,
                               "fatigue_override": [u.territory for u in over] if over else []})
         if counts.get("suppressed"):
             audit.record(s, audit.SYSTEM, "deliveries.suppressed", object_type="alert", object_id=alert.id,
@@ -154,28 +268,22 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
         return counts
 
 
-@dataclass(frozen=True)
-class _Refused:
-    """A refusal carried out of the (rolled back) transaction, to be audited and raised."""
-    error: Exception
-    case_id: str
-    details: dict[str, Any]
-
-
-
-
 def grant_override(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None:
-    """A supervisor (not the requester, and not the one who will approve) lifts the territory budget for
-    this one alert. Audited as such; the approval still needs another supervisor."""
+    """A supervisor (not the requester) lifts the territory budget for this one alert. Every override is
+    kept; the approval must come from a supervisor who is neither the requester nor any overrider."""
+    _decision(rt, actor, "alert.fatigue_override", alert_id, lambda: _override(rt, actor, alert_id, reason))
+
+
+def _override(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None:
     now = rt.clock.now()
     with transaction(rt.engine) as s:
         alert = _lock_alert(s, alert_id)
-        _check_four_eyes(alert, actor)
+        if actor.id == alert.requested_by:
+            raise FourEyesViolation("The person who requested an alert cannot override its fatigue budget.")
         if alert.status != AlertStatus.PENDING_APPROVAL:
             raise Conflict(f"alert is {alert.status}, not pending_approval")
         uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
-        alert.override_by, alert.override_reason = actor.id, reason
-        s.add(alert)
+        s.add(AlertOverride(alert_id=alert.id, granted_by=actor.id or 0, reason=reason, granted_at=now))
         audit.record(s, actor, "alert.fatigue_override", object_type="alert", object_id=alert.id,
                      case_id=alert.case_id, now=now,
                      details={"territories": {t: u.used for t, u in uses.items()},
@@ -183,6 +291,10 @@ def grant_override(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) 
 
 
 def reject_alert(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None:
+    _decision(rt, actor, "alert.rejection", alert_id, lambda: _reject(rt, actor, alert_id, reason))
+
+
+def _reject(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None:
     now = rt.clock.now()
     with transaction(rt.engine) as s:
         alert = _lock_alert(s, alert_id)
@@ -195,22 +307,127 @@ def reject_alert(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) ->
                      now=now, details={"reason_given": True})
 
 
-def post_update(rt: Runtime, actor: audit.Actor, alert_id: str, text: str) -> dict[str, int]:
+# --- updates -----------------------------------------------------------------------------------------
+def _placeholder_unsubscribe(rt: Runtime) -> str:
+    from .subscriptions import unsubscribe_url
+
+    return unsubscribe_url(rt, "00000000-0000-0000-0000-000000000000")
+
+
+def preview(rt: Runtime, alert: Alert, published: dict[str, Any], kind: str = "update",
+            text: str | None = None) -> dict[str, dict[str, Any]]:
+    """Each language's SMS (text, segments) and e-mail subject, as subscribers would get them."""
+    url = _placeholder_unsubscribe(rt)
+    mf = facts.message_facts(rt, alert, published, update_text=text)
+    render = getattr(rt.renderer, kind)
+    out: dict[str, dict[str, Any]] = {}
+    for lang in LANGUAGES:
+        sms = render("sms", lang, mf, unsubscribe_url=url)
+        email = render("email", lang, mf, unsubscribe_url=url)
+        out[lang] = {"sms": sms.text, "sms_segments": sms.sms.segments if sms.sms else None,
+                     "email_subject": email.subject, "email_text": email.text}
+    return out
+
+
+def get_update(s: Session, alert_id: str, update_id: int) -> AlertUpdate:
+    upd = s.get(AlertUpdate, update_id)
+    if upd is None or upd.alert_id != alert_id or upd.kind != "update":
+        raise NotFound(f"no update {update_id} of alert {alert_id}")
+    return upd
+
+
+def updates(s: Session, alert_id: str) -> list[AlertUpdate]:
+    return list(s.exec(select(AlertUpdate).where(AlertUpdate.alert_id == alert_id)
+                       .order_by(col(AlertUpdate.id))))
+
+
+def request_update(rt: Runtime, actor: audit.Actor, alert_id: str, text: str, refresh_facts: bool = False) -> int:
+    """An update waiting for a second person. With ``refresh_facts`` it carries the case's public facts as they
+    are now, to replace what the public sees (the case must still meet the active profile)."""
     now = rt.clock.now()
     with transaction(rt.engine) as s:
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.ACTIVE:
             raise Conflict(f"alert is {alert.status}; updates go to active alerts")
-        upd = AlertUpdate(alert_id=alert.id, kind="update", text=text, created_by=actor.id, created_at=now)
+        case = cases.get_case(s, alert.case_id)
+        snap = None
+        if refresh_facts:
+            _require_criteria(rt, case, now)
+            snap = facts.snapshot(case)
+            if not facts.differences(alert.facts, snap):
+                raise Conflict("The case's public facts are the ones already published; send the text alone.")
+        upd = AlertUpdate(alert_id=alert.id, kind="update", status=UpdateStatus.PENDING_APPROVAL, text=text,
+                          facts=snap, case_revision=case.revision, created_by=actor.id, created_at=now)
+        s.add(upd)
+        s.flush()
+        audit.record(s, actor, "alert.update_requested", object_type="alert", object_id=alert.id,
+                     case_id=alert.case_id, now=now,
+                     details={"update_id": upd.id, "case_revision": case.revision,
+                              "facts": facts.differences(alert.facts, snap) if snap else []})
+        assert upd.id is not None
+        return upd.id
+
+
+def approve_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int, reason: str) -> dict[str, int]:
+    return _decision(rt, actor, "alert.update_approval", alert_id,
+                     lambda: _approve_update(rt, actor, alert_id, update_id, reason), update_id)
+
+
+def _approve_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int, reason: str) -> dict[str, int]:
+    now = rt.clock.now()
+    with transaction(rt.engine) as s:
+        case, alert = _lock_case_and_alert(s, alert_id)
+        upd = get_update(s, alert.id, update_id)
+        _check_four_eyes(excluded_update_approvers(s, alert, upd), actor, "this update")
+        if upd.status != UpdateStatus.PENDING_APPROVAL:
+            raise Conflict(f"update is {upd.status}, not pending_approval")
+        if alert.status != AlertStatus.ACTIVE:
+            raise Conflict(f"alert is {alert.status}; updates go to active alerts")
+        if upd.facts is not None:
+            if case.revision != upd.case_revision:
+                raise Conflict(f"The case changed after this update was requested (revision {upd.case_revision}, "
+                               f"now {case.revision}); reject it and request a new one.",
+                               extra={"case_revision": case.revision})
+            _require_criteria(rt, case, now)
+            changed = facts.differences(alert.facts, upd.facts)
+            alert.facts = upd.facts
+            alert.approved_revision = upd.case_revision
+            s.add(alert)
+        else:
+            changed = []
+            upd.facts = alert.facts  # the facts its messages carry
+        upd.status = UpdateStatus.SENT
+        upd.decided_by, upd.decided_at, upd.decision_reason = actor.id, now, reason
         s.add(upd)
         s.flush()
         counts = fanout.follow_up(s, alert.id, "update", upd.id or 0, now,
                                   fanout.over_budget(s, rt.settings.fatigue, now))
         audit.record(s, actor, "alert.updated", object_type="alert", object_id=alert.id, case_id=alert.case_id,
-                     now=now, details={"update_id": upd.id, "deliveries": counts})
+                     now=now, details={"update_id": upd.id, "requested_by": upd.created_by, "facts": changed,
+                                       "deliveries": counts})
         return counts
 
 
+def reject_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int, reason: str) -> None:
+    _decision(rt, actor, "alert.update_rejection", alert_id,
+              lambda: _reject_update(rt, actor, alert_id, update_id, reason), update_id)
+
+
+def _reject_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int, reason: str) -> None:
+    now = rt.clock.now()
+    with transaction(rt.engine) as s:
+        alert = _lock_alert(s, alert_id)
+        upd = get_update(s, alert.id, update_id)
+        if upd.status != UpdateStatus.PENDING_APPROVAL:
+            raise Conflict(f"update is {upd.status}, not pending_approval")
+        upd.status = UpdateStatus.REJECTED
+        upd.decided_by, upd.decided_at, upd.decision_reason = actor.id, now, reason
+        s.add(upd)
+        audit.record(s, actor, "alert.update_rejected", object_type="alert", object_id=alert.id,
+                     case_id=alert.case_id, now=now, details={"update_id": upd.id, "reason_given": True})
+
+
+# --- the end of an alert -----------------------------------------------------------------------------
 def _cancel_queued(s: Session, alert_id: str, now: datetime) -> int:
     """Cancel what has not been sent, and close the alert's batches so workers stop scanning them (a row of
     another alert inside one of these ranges stays claimable through its own batch)."""
@@ -222,6 +439,36 @@ def _cancel_queued(s: Session, alert_id: str, now: datetime) -> int:
     return res.rowcount or 0
 
 
+def _withdraw_pending_updates(s: Session, alert_id: str, now: datetime) -> int:
+    res = s.connection().execute(
+        sa.update(AlertUpdate.__table__)
+        .where(AlertUpdate.__table__.c.alert_id == alert_id,
+               AlertUpdate.__table__.c.status == UpdateStatus.PENDING_APPROVAL)
+        .values(status=UpdateStatus.WITHDRAWN, decided_at=now))
+    return res.rowcount or 0
+
+
+def _end(s: Session, actor: audit.Actor, alert: Alert, outcome: str, note: str | None, status: AlertStatus,
+         now: datetime) -> dict[str, int]:
+    """Inside the caller's transaction, with ``alert`` locked and active."""
+    cancelled = _cancel_queued(s, alert.id, now)
+    withdrawn = _withdraw_pending_updates(s, alert.id, now)
+    upd = AlertUpdate(alert_id=alert.id, kind="closing", status=UpdateStatus.SENT, text=note, created_by=actor.id,
+                      created_at=now)
+    s.add(upd)
+    s.flush()
+    counts = fanout.follow_up(s, alert.id, "closing", upd.id or 0, now)
+    alert.status = status
+    alert.outcome = outcome
+    alert.resolved_at, alert.resolved_by = now, actor.id
+    s.add(alert)
+    action = "alert.resolved" if status == AlertStatus.RESOLVED else "alert.expired"
+    audit.record(s, actor, action, object_type="alert", object_id=alert.id, case_id=alert.case_id, now=now,
+                 details={"outcome": outcome, "cancelled": cancelled, "updates_withdrawn": withdrawn,
+                          "closing_messages": counts})
+    return {"cancelled": cancelled, **{f"closing_{k}": v for k, v in counts.items()}}
+
+
 def end_alert(rt: Runtime, actor: audit.Actor, alert_id: str, outcome: str, note: str | None,
               status: AlertStatus = AlertStatus.RESOLVED) -> dict[str, int]:
     """Resolve (or expire): cancel undelivered messages, send one closing message to everyone reached."""
@@ -230,27 +477,42 @@ def end_alert(rt: Runtime, actor: audit.Actor, alert_id: str, outcome: str, note
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.ACTIVE:
             raise Conflict(f"alert is {alert.status}; only active alerts can be resolved")
-        cancelled = _cancel_queued(s, alert.id, now)
-        upd = AlertUpdate(alert_id=alert.id, kind="closing", text=note, created_by=actor.id, created_at=now)
-        s.add(upd)
-        s.flush()
-        counts = fanout.follow_up(s, alert.id, "closing", upd.id or 0, now)
-        alert.status = status
-        alert.outcome = outcome
-        alert.resolved_at, alert.resolved_by = now, actor.id
-        s.add(alert)
-        action = "alert.resolved" if status == AlertStatus.RESOLVED else "alert.expired"
-        audit.record(s, actor, action, object_type="alert", object_id=alert.id, case_id=alert.case_id, now=now,
-                     details={"outcome": outcome, "cancelled": cancelled, "closing_messages": counts})
-        return {"cancelled": cancelled, **{f"closing_{k}": v for k, v in counts.items()}}
+        return _end(s, actor, alert, outcome, note, status, now)
+
+
+def end_case_alerts(s: Session, actor: audit.Actor, case: Case, outcome: str, now: datetime) -> dict[str, list[str]]:
+    """Closing a case (inside its transaction): its active alerts are resolved with their closing messages,
+    and alerts still waiting for a decision are withdrawn."""
+    rows = s.exec(select(Alert).where(Alert.case_id == case.id,
+                                      col(Alert.status).in_([AlertStatus.ACTIVE, AlertStatus.PENDING_APPROVAL]))
+                  .order_by(col(Alert.requested_at)).with_for_update()).all()
+    out: dict[str, list[str]] = {"resolved": [], "withdrawn": []}
+    for alert in rows:
+        if alert.status == AlertStatus.ACTIVE:
+            _end(s, actor, alert, outcome, None, AlertStatus.RESOLVED, now)
+            out["resolved"].append(alert.id)
+        else:
+            alert.status = AlertStatus.WITHDRAWN
+            alert.decided_at = now
+            s.add(alert)
+            audit.record(s, actor, "alert.withdrawn", object_type="alert", object_id=alert.id, case_id=case.id,
+                         now=now, details={"why": "case closed"})
+            out["withdrawn"].append(alert.id)
+    return out
 
 
 def renew_alert(rt: Runtime, actor: audit.Actor, alert_id: str) -> datetime:
+    """Extend an active alert's expiry; the case must still meet the active profile."""
+    return _decision(rt, actor, "alert.renewal", alert_id, lambda: _renew(rt, actor, alert_id))
+
+
+def _renew(rt: Runtime, actor: audit.Actor, alert_id: str) -> datetime:
     now = rt.clock.now()
     with transaction(rt.engine) as s:
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.ACTIVE:
             raise Conflict(f"alert is {alert.status}; only active alerts can be renewed")
+        _require_criteria(rt, cases.get_case(s, alert.case_id), now)
         alert.expires_at = now + timedelta(hours=rt.settings.alerts.expiry_hours)
         s.add(alert)
         audit.record(s, actor, "alert.renewed", object_type="alert", object_id=alert.id, case_id=alert.case_id,
@@ -272,11 +534,52 @@ def expire_due(rt: Runtime) -> int:
     return len(due)
 
 
-def delivery_counts(s: Session, alert_id: str, kind: str | None = "alert") -> dict[str, int]:
+# --- reading -----------------------------------------------------------------------------------------
+def usernames(s: Session, *ids: int | None) -> dict[int, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {i: u for i, u in s.exec(select(Staff.id, Staff.username).where(col(Staff.id).in_(wanted))).all()
+            if i is not None}
+
+
+def brief(rt: Runtime, s: Session, alert: Alert) -> dict[str, Any]:
+    """Everything a supervisor needs on one screen: the facts to publish, criteria now, who may not decide,
+    area, reach, territory budget, SMS size."""
+    case = cases.get_case(s, alert.case_id)
+    now = rt.clock.now()
+    evaluation = criteria.evaluate(rt.active_profile, cases.facts_of(case), now=now)
+    uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
+    current = facts.snapshot(case)
+    to_publish = alert.facts if alert.status != AlertStatus.PENDING_APPROVAL and alert.facts else current
+    excluded = excluded_approvers(s, alert) if alert.status == AlertStatus.PENDING_APPROVAL else {}
+    names = usernames(s, *excluded)
+    url = _placeholder_unsubscribe(rt)
+    mf = facts.message_facts(rt, alert, to_publish)
+    return {
+        "case": {"id": case.id, "reference": case.reference, "status": case.status, "revision": case.revision},
+        "evaluation": evaluation.to_dict(),
+        "approval_checklist": [{"id": i.id, "text": i.text} for i in rt.active_profile.approval_checklist],
+        "facts": to_publish,
+        "facts_changed_since_approval": (facts.differences(alert.facts, current)
+                                         if alert.facts is not None and case.purged_at is None else []),
+        "cannot_approve": [{"username": names.get(i, str(i)), "why": why} for i, why in excluded.items()],
+        "area": alert.area, "territories": alert.territories,
+        "estimated_recipients": alert.estimated_recipients,
+        "fatigue": [{**u.to_dict(), "remaining_after_approval": max(0, u.remaining - 1)} for u in uses.values()],
+        "fatigue_blocked": [u.territory for u in fatigue.blocked(uses)],
+        "sms_segments": {lang: rt.renderer.sms_info(lang, mf, url).segments for lang in LANGUAGES},
+    }
+
+
+def delivery_counts(s: Session, alert_id: str, kind: str | None = "alert",
+                    update_id: int | None = None) -> dict[str, int]:
     t = Delivery.__table__
     q = sa.select(t.c.status, sa.func.count()).where(fanout.alert_filter(s, alert_id))
     if kind:
         q = q.where(t.c.kind == kind)
+    if update_id is not None:
+        q = q.where(t.c.update_id == update_id)
     got = dict(s.connection().execute(q.group_by(t.c.status)).all())
     return {str(st): int(got.get(str(st), 0)) for st in ("queued", "sent", "delivered", "failed", "suppressed",
                                                            "cancelled", "sending")}

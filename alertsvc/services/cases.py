@@ -13,7 +13,7 @@ import criteria
 from .. import audit
 from ..db import transaction
 from ..errors import Conflict, ValidationFailed
-from ..models import Case, CaseEvaluation, CaseStatus, ReferenceCounter
+from ..models import Alert, AlertStatus, Case, CaseEvaluation, CaseStatus, ReferenceCounter
 from ..runtime import Runtime
 from ..schemas import CaseIn, CasePatch
 from .common import get_or_404
@@ -100,7 +100,7 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
     if patch.last_seen is not None:
         _check_not_future(patch.last_seen.model_dump(exclude_unset=True), now)
     with transaction(rt.engine) as s:
-        case = _lock_case(s, case_id)
+        case = lock_case(s, case_id)
         if case.status != CaseStatus.OPEN:
             raise Conflict(f"case {case.reference} is {case.status}; only open cases can change")
         changed: list[str] = []
@@ -126,14 +126,31 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
         case.updated_at = now
         s.add(case)
         s.flush()
+        # An active alert keeps publishing the facts as approved; the change is recorded against it so the
+        # supervisors see it (the alert's brief lists what differs; an update with ``facts`` publishes it).
+        active = list(s.exec(select(Alert.id).where(Alert.case_id == case.id, Alert.status == AlertStatus.ACTIVE)))
         audit.record(s, actor, "case.updated", object_type="case", object_id=case.id, case_id=case.id, now=now,
-                     details={"fields": sorted(changed), "case_revision": case.revision})
-        _evaluate(rt, s, case, "updated", actor)
+                     details={"fields": sorted(changed), "case_revision": case.revision, "active_alerts": active})
+        evaluation = _evaluate(rt, s, case, "updated", actor)
+        for alert_id in active if not evaluation.met else ():
+            audit.record(s, actor, "alert.criteria_no_longer_met", object_type="alert", object_id=alert_id,
+                         case_id=case.id, now=now, details={"case_revision": case.revision,
+                                                            "profile": evaluation.profile,
+                                                            "version": evaluation.version})
         return case.id
 
 
-def _lock_case(s: Session, case_id: str) -> Case:
+def lock_case(s: Session, case_id: str) -> Case:
     return get_or_404(s, Case, case_id, "case", lock=True)
+
+
+def record_view(rt: Runtime, actor: audit.Actor, case_id: str, what: str = "case") -> None:
+    """A read of a case's personal data (the case itself, or an alert with its published facts) is audited:
+    who, with which role, which case; never what was shown."""
+    with transaction(rt.engine) as s:
+        case = get_case(s, case_id)
+        audit.record(s, actor, "case.viewed", object_type="case", object_id=case.id, case_id=case.id,
+                     now=rt.clock.now(), details={"view": what})
 
 
 def get_case(s: Session, case_id: str) -> Case:
@@ -148,21 +165,26 @@ def evaluations(s: Session, case_id: str) -> list[CaseEvaluation]:
 def reevaluate(rt: Runtime, actor: audit.Actor, case_id: str, trigger: str = "requested") -> CaseEvaluation:
     """Evaluate again (e.g. against a newly activated profile, or because time has passed)."""
     with transaction(rt.engine) as s:
-        case = _lock_case(s, case_id)
+        case = lock_case(s, case_id)
         return _evaluate(rt, s, case, trigger, actor)
 
 
 def close_case(rt: Runtime, actor: audit.Actor, case_id: str, outcome: str, note: str | None = None) -> str:
-    """Close an open case (found, withdrawn...). Its personal data is purged ``privacy.purge_after_days`` later."""
+    """Close an open case (found, withdrawn...). Its active alerts are resolved with the same outcome (closing
+    messages go out), alerts waiting for a decision are withdrawn, all in the same transaction. Its personal
+    data is purged ``privacy.purge_after_days`` later."""
+    from .alerts import end_case_alerts  # alerts build on cases; closing a case ends its alerts
+
     now = rt.clock.now()
     with transaction(rt.engine) as s:
-        case = _lock_case(s, case_id)
+        case = lock_case(s, case_id)
         if case.status != CaseStatus.OPEN:
             raise Conflict(f"case {case.reference} is already {case.status}")
+        ended = end_case_alerts(s, actor, case, outcome, now)
         case.status = CaseStatus.CLOSED
         case.closed_at = now
         case.updated_at = now
         s.add(case)
         audit.record(s, actor, "case.closed", object_type="case", object_id=case.id, case_id=case.id, now=now,
-                     details={"outcome": outcome, "note_given": bool(note)})
+                     details={"outcome": outcome, "note_given": bool(note), "alerts": ended})
         return case.id

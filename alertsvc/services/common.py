@@ -14,9 +14,11 @@ M = TypeVar("M", bound=SQLModel)
 
 
 def get_or_404(s: Session, model: type[M], key: str, label: str, *, lock: bool = False) -> M:
-    """The row with primary key ``key`` (row-locked with ``lock`` on PostgreSQL), or ``NotFound``."""
+    """The row with primary key ``key`` (row-locked with ``lock`` on PostgreSQL), or ``NotFound``.
+    A locked read always reloads the row: what this session read before the lock may be stale."""
     if lock:
-        row = s.exec(select(model).where(model.id == key).with_for_update()).first()  # type: ignore[attr-defined]
+        row = s.exec(select(model).where(model.id == key).with_for_update()  # type: ignore[attr-defined]
+                     .execution_options(populate_existing=True)).first()
     else:
         row = s.get(model, key)
     if row is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -22,6 +23,7 @@ from sqlmodel import select
 from .. import audit
 from ..db import next_subscription_numbers, transaction
 from ..errors import ValidationFailed
+from ..inputs import string_problem
 from ..models import Subscription, SubscriptionStatus, new_id
 from ..runtime import Runtime
 from .subscriptions import address_numbers, normalise_address
@@ -70,17 +72,36 @@ def _float(value: str, name: str) -> float:
     return number
 
 
+def _check_text(rec: dict[str, Any]) -> None:
+    """A row whose text cannot be stored: NUL, or bytes that are not UTF-8 (read as lone surrogates)."""
+    for value in rec.values():
+        for text in (value if isinstance(value, list) else [value]):
+            problem = string_problem(text) if isinstance(text, str) else None
+            if problem and "NUL" in problem:
+                raise ValueError("the row contains the NUL character")
+            if problem:
+                raise ValueError("the row is not UTF-8 text")
+
+
+def _safe_reason(message: str, address: str) -> str:
+    """The validator's reason, unless it quotes any part of the address (personal data): then a generic one."""
+    parts = {p for p in re.split(r"\W+", address.lower()) if len(p) >= 3}
+    return "is not a valid address" if any(p in message.lower() for p in parts) else message
+
+
 def _parse(rt: Runtime, line: int, rec: dict[str, str], circles: bool, codes: frozenset[str]) -> _Row:
+    _check_text(rec)
     channel = (rec.get("channel") or "").strip().lower()
     if channel not in ("sms", "email"):
         raise ValueError("channel must be sms or email")
     language = (rec.get("language") or "").strip() or "sr-Latn"
     if language not in LANGUAGES:
         raise ValueError("language must be sr-Latn, sr-Cyrl or en")
+    raw_address = (rec.get("address") or "").strip()
     try:
-        address = normalise_address(rt, channel, (rec.get("address") or "").strip())
+        address = normalise_address(rt, channel, raw_address)
     except ValidationFailed as exc:
-        raise ValueError(f"address {exc.errors[0]['message']}") from None
+        raise ValueError(f"address {_safe_reason(exc.errors[0]['message'], raw_address)}") from None
     if circles:
         lat, lon = _float(rec.get("lat") or "", "lat"), _float(rec.get("lon") or "", "lon")
         radius = _float(rec.get("radius_km") or "", "radius_km")

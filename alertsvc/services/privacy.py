@@ -6,19 +6,20 @@ police's confirmation. The audit chain still verifies: it never held personal da
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from .. import audit
 from ..db import transaction
-from ..models import Case, CaseStatus
+from ..models import Alert, AlertUpdate, Case, CaseStatus
 from ..runtime import Runtime
+from .facts import purged
 
 FLAGS = ("abduction_suspected", "abduction_witnessed", "imminent_danger", "medical_or_disability")
 
 
-def purge_case(s: Session, case: Case, now) -> None:
+def purge_case(s: Session, case: Case, now: datetime) -> None:
     child = case.child or {}
     case.child = {k: child[k] for k in ("age", "sex") if k in child}
     case.last_seen = {k: v for k, v in (case.last_seen or {}).items() if k == "at"}
@@ -27,6 +28,15 @@ def purge_case(s: Session, case: Case, now) -> None:
     case.reporter = {}
     case.purged_at = now
     s.add(case)
+    # What was published goes too: the approved snapshots and the free texts (alert text, updates, notes).
+    for alert in s.exec(select(Alert).where(Alert.case_id == case.id)).all():
+        alert.facts = purged(alert.facts)
+        alert.message_text = None
+        s.add(alert)
+        for upd in s.exec(select(AlertUpdate).where(AlertUpdate.alert_id == alert.id)).all():
+            upd.facts = purged(upd.facts)
+            upd.text = None
+            s.add(upd)
     audit.record(s, audit.SYSTEM, "case.purged", object_type="case", object_id=case.id, case_id=case.id, now=now)
 
 

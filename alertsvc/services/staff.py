@@ -1,4 +1,7 @@
-"""Staff accounts and bearer tokens (argon2 password hashes; tokens stored as sha256, revocable)."""
+"""Staff accounts and bearer tokens (argon2 password hashes; tokens stored as sha256, revocable).
+
+The sign-in rules live here, for the API and any later sign-in page alike: weak passwords are refused
+(``password_problem``), consecutive wrong passwords lock an account (``issue_token``), every failure is audited."""
 
 from __future__ import annotations
 
@@ -7,17 +10,32 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from .. import audit
-from ..db import transaction
-from ..errors import Conflict, Unauthorized, ValidationFailed
-from ..models import ApiToken, Role, Staff
+from ..db import UTCDateTime, transaction
+from ..errors import Conflict, TooManyRequests, Unauthorized, ValidationFailed
+from ..models import ApiToken, LoginFailure, Role, Staff
 from ..runtime import Runtime
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+BAD_CREDENTIALS = "Invalid username or password."
+LOCKED = "Too many wrong passwords: sign-in is locked for a while; try again later."
+# A wrong password more than this long after the previous one starts a new count (for accounts and for unknown
+# usernames alike, so the two cannot be told apart by waiting).
+FAILURE_MEMORY = timedelta(days=1)
+ANONYMOUS = audit.Actor(None, "anonymous", "public")  # whoever typed the password: not signed in
+SEQUENCES = ("0123456789", "1234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "qwertzuiop",
+             "asdfghjkl", "zxcvbnm", "yxcvbnm")
+
+
+class SignInLocked(TooManyRequests):
+    type, title = "sign-in-locked", "Sign-in temporarily locked"
 
 
 @dataclass(frozen=True)
@@ -36,9 +54,9 @@ def add_user(rt: Runtime, username: str, role: str, password: str) -> Staff:
         problems.append({"field": "username", "message": "2-64 characters: lowercase letters, digits, . _ -"})
     if role not in set(Role):
         problems.append({"field": "role", "message": "must be operator, supervisor or admin"})
-    if len(password) < rt.settings.security.password_min_length:
-        problems.append({"field": "password",
-                         "message": f"must be at least {rt.settings.security.password_min_length} characters"})
+    weak = password_problem(password, username, rt.settings.security.password_min_length)
+    if weak:
+        problems.append({"field": "password", "message": weak})
     if problems:
         raise ValidationFailed(problems)
     with transaction(rt.engine) as s:
@@ -52,26 +70,172 @@ def add_user(rt: Runtime, username: str, role: str, password: str) -> Staff:
     return user
 
 
-def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
-    """Exchange a password for a bearer token. The error never says whether the username exists."""
-    with transaction(rt.engine) as s:
+def _is_sequence(text: str) -> bool:
+    """abcdef, 654321, 1234567890, qwertyuiop...: every step the same +1 or -1, or a run along a known row."""
+    t = text.lower()
+    steps = {ord(b) - ord(a) for a, b in zip(t, t[1:])}
+    if len(steps) == 1 and steps <= {1, -1}:
+        return True
+    return any(t in row or t in row[::-1] for row in SEQUENCES)
+
+
+def _guessability(password: str, username: str) -> str | None:
+    """zxcvbn's verdict: None when it scores 3 or 4 (of 4), else a short reason."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:100], user_inputs=[username])  # zxcvbn slows down on very long input
+    if result["score"] >= 3:
+        return None
+    warning = (result.get("feedback") or {}).get("warning") or ""
+    if "common" in warning.lower() or "top-" in warning.lower():
+        return "a common password"
+    if "repeat" in warning.lower():
+        return "repeated characters or words"
+    if "sequence" in warning.lower():
+        return "a sequence"
+    if warning:
+        return warning.rstrip(".")[0].lower() + warning.rstrip(".")[1:]
+    return "short or predictable"
+
+
+def password_problem(password: str, username: str, min_length: int) -> str | None:
+    """Why a staff password is refused (a message for the ``password`` field), or None when it is good enough.
+
+    Refused: blank, shorter than ``min_length`` without the spaces at its ends, one character repeated, a
+    sequence (1234567890, abcdefghij, qwertyuiop), the username inside it, and whatever zxcvbn scores below 3 of
+    4 (common passwords and their variants, dictionary words with digits, keyboard patterns...)."""
+    stripped = password.strip()
+    if not stripped:
+        return "must not be blank"
+    if len(stripped) < min_length:
+        return f"must be at least {min_length} characters (not counting spaces at the ends); use a longer phrase"
+    if len(set(stripped)) == 1:
+        return "too easy to guess (one character repeated); use a longer phrase"
+    if _is_sequence(stripped):
+        return "too easy to guess (a sequence); use a longer phrase"
+    if len(username) >= 3 and username.lower() in password.lower():
+        return "must not contain the username"
+    reason = _guessability(password, username)
+    if reason:
+        return f"too easy to guess ({reason}); use a longer phrase"
+    return None
+
+
+def _typed(value: Any, type_: sa.types.TypeEngine[Any]) -> Any:  # noqa: ANN401
+    return sa.literal(value, type_)
+
+
+def _lock_check(rt: Runtime, username: str, now: datetime) -> tuple[Staff | None, str, datetime | None]:
+    """The account (None when the username is not one), the HMAC key of the name, and the lock in force."""
+    key = rt.keyed_hash("login", username)
+    with Session(rt.engine) as s:
         user = s.exec(select(Staff).where(Staff.username == username)).first()
-        stored = user.password_hash if user and user.active else rt.dummy_password_hash
-        try:
-            rt.password_hasher.verify(stored, password)
-            ok = user is not None and user.active
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or user is None:
-            raise Unauthorized("Invalid username or password.")
-        if rt.password_hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = rt.password_hasher.hash(password)
-        now = rt.clock.now()
-        token = secrets.token_urlsafe(32)
-        expires = now + timedelta(minutes=rt.settings.security.token_ttl_minutes)
-        s.add(ApiToken(token_hash=_token_hash(token), staff_id=user.id, created_at=now, expires_at=expires))
-        audit.record(s, audit.Actor(user.id, user.username, user.role), "token.issued",
-                     object_type="staff", object_id=str(user.id), now=now)
+        if user is not None:
+            locked = user.locked_until
+        else:
+            row = s.get(LoginFailure, key)
+            locked = row.locked_until if row is not None else None
+    return user, key, locked if locked is not None and locked > now else None
+
+
+def _failure_audit(s: Session, user: Staff | None, action: str, now: datetime, **details: Any) -> None:
+    """``auth.failed`` / ``auth.locked``: the staff id and role when the account exists; never the typed name."""
+    if user is not None:
+        details = {"role": user.role, **details}
+    else:
+        details = {"account": "unknown", **details}
+    audit.record(s, ANONYMOUS, action, object_type="staff",
+                 object_id=str(user.id) if user is not None else "unknown", now=now, details=details)
+
+
+def _count_failure(rt: Runtime, user: Staff | None, key: str, now: datetime, reason: str) -> None:
+    """One wrong password, committed on its own (before the 401 goes out): one atomic increment, and a lock once
+    ``login_max_failures`` consecutive ones are reached. Audited as ``auth.failed`` (and ``auth.locked``)."""
+    sec = rt.settings.security
+    until = now + timedelta(minutes=sec.login_lockout_minutes)
+    cutoff = now - FAILURE_MEMORY
+    with transaction(rt.engine) as s:
+        conn = s.connection()
+        if user is not None:
+            t = Staff.__table__
+            restart = sa.and_(t.c.last_failed_at.is_not(None), t.c.last_failed_at < _typed(cutoff, UTCDateTime()))
+            count = sa.case((restart, 1), else_=t.c.failed_logins + 1)
+            stmt = (sa.update(t).where(t.c.id == user.id)
+                    .values(failed_logins=count, last_failed_at=_typed(now, UTCDateTime()),
+                            locked_until=sa.case((count >= sec.login_max_failures, _typed(until, UTCDateTime())),
+                                                 else_=t.c.locked_until))
+                    .returning(t.c.failed_logins))
+        else:
+            t = LoginFailure.__table__
+            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(t)
+            count = sa.case((t.c.last_failed_at < _typed(cutoff, UTCDateTime()), 1), else_=t.c.failed_logins + 1)
+            stmt = (insert.values(key_hash=key, failed_logins=1, last_failed_at=now,
+                                  locked_until=until if sec.login_max_failures <= 1 else None)
+                    .on_conflict_do_update(index_elements=[t.c.key_hash], set_={
+                        "failed_logins": count, "last_failed_at": _typed(now, UTCDateTime()),
+                        "locked_until": sa.case((count >= sec.login_max_failures, _typed(until, UTCDateTime())),
+                                                else_=t.c.locked_until)})
+                    .returning(t.c.failed_logins))
+            # forget unknown names nobody has tried for a while (an account's count restarts the same way)
+            conn.execute(sa.delete(t).where(t.c.last_failed_at < _typed(cutoff, UTCDateTime()), t.c.key_hash != key,
+                                            sa.or_(t.c.locked_until.is_(None),
+                                                   t.c.locked_until < _typed(now, UTCDateTime()))))
+        failures = int(conn.execute(stmt).scalar_one())
+        _failure_audit(s, user, "auth.failed", now, reason=reason, failed_logins=failures)
+        if failures >= sec.login_max_failures:
+            _failure_audit(s, user, "auth.locked", now, failed_logins=failures,
+                           locked_minutes=sec.login_lockout_minutes)
+
+
+def _locked_error(until: datetime, now: datetime) -> SignInLocked:
+    return SignInLocked(LOCKED, retry_after=until - now)
+
+
+def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
+    """Exchange a password for a bearer token. The error never says whether the username exists.
+
+    Lockout: after ``security.login_max_failures`` consecutive wrong passwords an account is locked for
+    ``security.login_lockout_minutes``; while locked every attempt, even with the right password, gets 429
+    (``SignInLocked``, with Retry-After). The count goes back to 0 only with a correct password, so once past the
+    limit each further wrong password locks again. Usernames that are not accounts are counted and locked the
+    same way (keyed by an HMAC of the name, never the name), so the answers never tell whether an account exists.
+    Every failure is audited (``auth.failed``; ``auth.locked`` when it locks), committed before the error."""
+    now = rt.clock.now()
+    user, key, locked = _lock_check(rt, username, now)
+    if locked is not None:
+        with transaction(rt.engine) as s:
+            _failure_audit(s, user, "auth.failed", now, reason="locked")
+        raise _locked_error(locked, now)
+    stored = user.password_hash if user is not None and user.active else rt.dummy_password_hash
+    try:
+        rt.password_hasher.verify(stored, password)
+        ok = user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        reason = "password" if user is None or user.active else "inactive"
+        _count_failure(rt, user, key, now, reason)
+        raise Unauthorized(BAD_CREDENTIALS)
+    t = Staff.__table__
+    with transaction(rt.engine) as s:
+        cleared = s.connection().execute(
+            sa.update(t).where(t.c.id == user.id, sa.or_(t.c.locked_until.is_(None),
+                                                         t.c.locked_until <= _typed(now, UTCDateTime())))
+            .values(failed_logins=0, last_failed_at=None, locked_until=None)).rowcount
+        if cleared == 1:
+            if rt.password_hasher.check_needs_rehash(user.password_hash):
+                s.connection().execute(sa.update(t).where(t.c.id == user.id)
+                                       .values(password_hash=rt.password_hasher.hash(password)))
+            token = secrets.token_urlsafe(32)
+            expires = now + timedelta(minutes=rt.settings.security.token_ttl_minutes)
+            s.add(ApiToken(token_hash=_token_hash(token), staff_id=user.id, created_at=now, expires_at=expires))
+            audit.record(s, audit.Actor(user.id, user.username, user.role), "token.issued",
+                         object_type="staff", object_id=str(user.id), now=now)
+    if cleared != 1:  # wrong passwords sent at the same moment locked the account meanwhile
+        with Session(rt.engine) as s:
+            current = s.get(Staff, user.id)
+            until = current.locked_until if current is not None and current.locked_until else now
+        raise _locked_error(max(until, now + timedelta(seconds=1)), now)
     return IssuedToken(token, expires)
 
 

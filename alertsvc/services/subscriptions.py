@@ -46,6 +46,11 @@ class NewSubscription:
     area: geo.Area
 
 
+def _country_list(codes: tuple[str, ...]) -> str:
+    """``RS (+381)`` / ``RS (+381), ME (+382)``: what a citizen can check against their number."""
+    return ", ".join(f"{c} (+{phonenumbers.country_code_for_region(c)})" for c in codes)
+
+
 def normalise_address(rt: Runtime, channel: str, raw: str) -> str:
     """E.164 for SMS (mobile numbers only), a normalised address for email; ValidationFailed otherwise."""
     if channel == "sms":
@@ -53,6 +58,13 @@ def normalise_address(rt: Runtime, channel: str, raw: str) -> str:
             number = phonenumbers.parse(raw, rt.settings.subscriptions.default_region)
         except phonenumbers.NumberParseException:
             raise ValidationFailed([{"field": "address", "message": "is not a phone number"}]) from None
+        allowed = rt.settings.subscriptions.sms_allowed_countries
+        # "001" for non-geographic numbers (satellite +881, +882...): never in the list. No SMS pumping.
+        region = (phonenumbers.region_code_for_number(number)
+                  or phonenumbers.region_code_for_country_code(number.country_code or 0))
+        if region not in allowed:
+            raise ValidationFailed([{"field": "address", "message": "SMS goes only to mobile numbers of "
+                                     f"{_country_list(allowed)}"}])
         kind = phonenumbers.number_type(number)  # UNKNOWN for an invalid number
         if kind == PhoneNumberType.UNKNOWN:
             raise ValidationFailed([{"field": "address", "message": "is not a valid phone number"}])

@@ -6,11 +6,12 @@ from datetime import datetime
 from urllib.parse import urlparse
 
 import shapely
+import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
 from sqlmodel import Session, col, select
 
 from ..errors import NotFound
-from ..models import Alert, AlertStatus, AlertUpdate, Case
+from ..models import Alert, AlertStatus, AlertUpdate, UpdateStatus
 from ..services import public
 
 bp = Blueprint("cap", __name__)
@@ -46,11 +47,11 @@ def _areas(rt, alert: Alert):  # noqa: ANN001, ANN202
     return (CapArea(description=names, polygons=tuple(rings), geocodes=codes),)
 
 
-def _infos(rt, alert: Alert, case: Case, ended: bool, update_text: str | None):  # noqa: ANN001, ANN202
+def _infos(rt, alert: Alert, ended: bool, update_text: str | None):  # noqa: ANN001, ANN202
     from ..cap import CapInfo
 
     base = rt.settings.server.base_url
-    view = public.public_view(rt, alert, case)
+    view = public.public_view(rt, alert)
     infos = []
     for lang in ("sr-Latn", "sr-Cyrl", "en"):
         if ended:
@@ -65,7 +66,7 @@ def _infos(rt, alert: Alert, case: Case, ended: bool, update_text: str | None): 
         if update_text:
             parts.insert(0, update_text)
         infos.append(CapInfo(language=lang, event=HEADLINE[lang],
-                             headline=f"{HEADLINE[lang]}: {child.get('name') or case.reference}",
+                             headline=f"{HEADLINE[lang]}: {child.get('name') or view.get('reference')}",
                              description=" · ".join(p for p in parts if p),
                              instruction=INSTRUCTION[lang].format(hotline=rt.settings.alerts.hotline),
                              web=f"{base}/alerts/{alert.id}", contact=rt.settings.alerts.hotline,
@@ -76,22 +77,22 @@ def _infos(rt, alert: Alert, case: Case, ended: bool, update_text: str | None): 
 def cap_document(rt, s: Session, alert_id: str) -> bytes:  # noqa: ANN001
     from ..cap import CapMessage, render_cap
 
-    found = public.public_alert(rt, s, alert_id)
-    if found is None:
+    alert = public.public_alert(s, alert_id)
+    if alert is None:
         raise NotFound(f"no published alert with id {alert_id}")
-    alert, case = found
-    updates = s.exec(select(AlertUpdate).where(AlertUpdate.alert_id == alert.id)
+    updates = s.exec(select(AlertUpdate).where(AlertUpdate.alert_id == alert.id,
+                                               AlertUpdate.status == UpdateStatus.SENT)
                      .order_by(col(AlertUpdate.id))).all()
     sender = _sender(rt)
     assert alert.activated_at is not None
     history = [(sender, f"alertsvc-{alert.id}", alert.activated_at)]
-    history += [(sender, f"alertsvc-{alert.id}-{u.kind}-{u.id}", u.created_at) for u in updates]
+    history += [(sender, f"alertsvc-{alert.id}-{u.kind}-{u.id}", u.decided_at or u.created_at) for u in updates]
     ended = alert.status != AlertStatus.ACTIVE
     last = updates[-1] if updates else None
     msg_type = "Cancel" if ended else ("Update" if last else "Alert")
     identifier, sent = history[-1][1], history[-1][2]
     message = CapMessage(identifier=identifier, sender=sender, sent=sent, msg_type=msg_type,
-                         references=tuple(history[:-1]), infos=_infos(rt, alert, case, ended,
+                         references=tuple(history[:-1]), infos=_infos(rt, alert, ended,
                                                                       last.text if last and not ended else None),
                          areas=_areas(rt, alert), note=None)
     return render_cap(message)
@@ -115,7 +116,9 @@ def cap_index() -> Response:
                       .order_by(col(Alert.activated_at).desc())).all()
         entries = []
         for a in rows:
-            upd = s.exec(select(AlertUpdate.created_at).where(AlertUpdate.alert_id == a.id)
+            published_at = sa.func.coalesce(AlertUpdate.decided_at, AlertUpdate.created_at)
+            upd = s.exec(select(published_at).where(AlertUpdate.alert_id == a.id,
+                                                    AlertUpdate.status == UpdateStatus.SENT)
                          .order_by(col(AlertUpdate.id).desc())).first()
             updated: datetime = upd or a.activated_at or a.requested_at
             entries.append(AtomEntry(id=f"{base}/cap/{a.id}.xml", title=f"Nestalo dete / Missing child ({a.id[:8]})",

@@ -1,4 +1,5 @@
-"""Citizens' pages: the unsubscribe page (GET shows a button, POST unsubscribes; also RFC 8058 one-click)."""
+"""Citizens' pages: the unsubscribe page (GET and HEAD show a button and change nothing; only POST unsubscribes:
+the page's button or RFC 8058 one-click)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def unsubscribe_page(token: str) -> Response:
         sub = s.get(Subscription, sub_id)
         lang = _language(sub)
         already = sub is None or sub.status == SubscriptionStatus.UNSUBSCRIBED
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD (mail scanners, link previews) only show the page
         return render("web/unsubscribe.html", lang=lang, state="gone" if already else "ask", action=request.path)
     if not already:
         how = "one-click" if request.form.get("List-Unsubscribe") == "One-Click" else "page"
@@ -59,8 +60,8 @@ def alert_page(alert_id: str) -> Response:
 
     rt = current_app.extensions["alertsvc"]
     with Session(rt.engine) as s:
-        found = public.public_alert(rt, s, alert_id)
+        found = public.public_alert(s, alert_id)
         if found is None:
             raise NotFound(f"no published alert with id {alert_id}")
-        view = public.public_view(rt, *found)
+        view = public.public_view(rt, found)
     return render("web/alert.html", lang="sr-Latn", a=view, hotline=rt.settings.alerts.hotline)

@@ -68,12 +68,12 @@ def status_callback() -> Response:
 
     rt = current_app.extensions["alertsvc"]
     sid, status = status_from_callback(request.form.to_dict(flat=True))
-    if status not in ("delivered", "failed") or not sid:
+    if status not in ("delivered", "failed") or not sid or len(sid) > 128:  # provider ids are 34 characters
         return Response(status=204)
     t = Delivery.__table__
     ref = request.args.get("reference", "")
     match = t.c.provider_id == sid
-    if ref.startswith("d") and ref[1:].isdigit():
+    if ref.startswith("d") and ref[1:].isascii() and ref[1:].isdigit() and len(ref) <= 19:  # a bigint id
         match = sa.or_(match, t.c.id == int(ref[1:]))
     with rt.engine.begin() as conn:
         res = conn.execute(sa.update(t).where(match, t.c.status.in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]))

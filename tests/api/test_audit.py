@@ -46,7 +46,8 @@ def test_audit_holds_no_personal_data(api, clock, rt):
 
 
 def _cli(settings, *args):  # noqa: ANN001
-    env = {"ALERTSVC_DATABASE_URL": settings.database.url}
+    env = {"ALERTSVC_DATABASE_URL": settings.database.url,
+           "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()}  # PostgreSQL needs one
     return CliRunner().invoke(main, list(args), env=env)
 
 

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(settings, *args, input=None):  # noqa: ANN001, A002
     env = {"ALERTSVC_DATABASE_URL": settings.database.url, "ALERTSVC_SECURITY_ARGON2_MEMORY_KIB": "1024",
-           "ALERTSVC_SECURITY_ARGON2_TIME_COST": "1"}
+           "ALERTSVC_SECURITY_ARGON2_TIME_COST": "1",
+           "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()}  # PostgreSQL needs one
     return CliRunner().invoke(main, list(args), env=env, input=input)
 
 
@@ -57,7 +58,7 @@ def test_demo_loads_once_and_never_into_a_database_with_cases(settings, api):
     first = _run(settings, "demo")
     assert first.exit_code == 0, first.output
     assert "marko" in first.output and "ana" in first.output
-    token = api.client.post("/api/v1/auth/token", json={"username": "ana", "password": "ana-operator-demo"})
+    token = api.client.post("/api/v1/auth/token", json={"username": "ana", "password": "linden-operator-demo"})
     assert token.status_code == 200
     second = _run(settings, "demo")
     assert second.exit_code == 1 and "already has cases" in second.output
@@ -93,6 +94,8 @@ def test_serve_runs_gunicorn_and_migrates_first(tmp_path, database, request):
         eng.dispose()
     port = _free_port()
     env = {**os.environ, "ALERTSVC_DATABASE_URL": url}
+    if database == "postgresql":  # PostgreSQL needs a configured key (SQLite generates one beside the database)
+        env["ALERTSVC_SECURITY_SECRET_KEY"] = "serve-test-secret-0123456789-abcdefghijkl"
     proc = subprocess.Popen([sys.executable, "-m", "alertsvc.cli", "serve", "--port", str(port), "--workers", "1",
                              "--no-worker"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -123,3 +126,51 @@ def test_serve_runs_gunicorn_and_migrates_first(tmp_path, database, request):
         eng = make_engine(url)
         upgrade(eng)
         eng.dispose()
+
+
+def _one_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+def _serve_refused(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Run `alertsvc serve` as an operator does and return its one-line refusal. (In a session of its own, so that
+    a server that did start is stopped whole and the test fails instead of hanging.)"""
+    proc = subprocess.Popen([sys.executable, "-m", "alertsvc.cli", "serve", "--no-worker", "--port",
+                             str(_free_port()), *args], cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        pytest.fail("alertsvc serve started")
+    assert proc.returncode == 1 and out == "", (out, err)
+    return _one_line(err)
+
+
+def test_published_secret_key_stops_serve_and_every_command_with_one_line(settings, tmp_path):
+    env = {"ALERTSVC_DATABASE_URL": settings.database.url, "ALERTSVC_SECURITY_SECRET_KEY": "dev-insecure-change-me"}
+    assert _serve_refused(tmp_path, env).startswith(
+        "alertsvc: config: security.secret_key: is a published example value")
+    for args in (["audit", "verify"], ["db", "upgrade"]):
+        r = CliRunner().invoke(main, args, env=env)
+        assert r.exit_code == 1, r.output
+        assert _one_line(r.output).startswith("alertsvc: config: security.secret_key: is a published example value")
+
+
+def test_postgresql_without_a_secret_key_stops_with_one_line(pg_url, tmp_path):
+    line = _serve_refused(tmp_path, {"ALERTSVC_DATABASE_URL": pg_url})
+    assert line.startswith("alertsvc: config: security.secret_key: is empty; with PostgreSQL")
+    assert "ALERTSVC_SECURITY_SECRET_KEY" in line
+    r = CliRunner().invoke(main, ["audit", "verify"], env={"ALERTSVC_DATABASE_URL": pg_url})
+    assert r.exit_code == 1 and _one_line(r.output) == line
+
+
+def test_serve_refuses_per_process_rate_limits_with_several_workers(settings, tmp_path):
+    env = {"ALERTSVC_DATABASE_URL": settings.database.url, "ALERTSVC_RATELIMIT_STORAGE_URI": "memory://",
+           "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()}
+    line = _serve_refused(tmp_path, env, "--workers", "2")
+    assert line.startswith("alertsvc: ratelimit.storage_uri: memory:// counts per process")
+    assert "redis://" in line and "empty" in line

@@ -44,8 +44,8 @@ def test_full_run_exact_counts(api, rt, factories, outbox):
     got = api.as_supervisor().get(f"/api/v1/alerts/{alert_id}").json["deliveries"]
     assert got["sent"] == 7 and got["queued"] == 0
 
-    up = api.as_operator().post(f"/api/v1/alerts/{alert_id}/updates", json={"text": "Viđena kod Slavije u 15h"})
-    assert up.status_code == 200
+    up = api.send_update(alert_id, "Viđena kod Slavije u 15h")
+    assert up["status"] == "sent" and up["deliveries"]["queued"] == 7
     assert Dispatcher(rt).drain() == 7
     assert sum(m.kind == "update" for m in outbox.sent) == 7
 
@@ -86,7 +86,7 @@ def test_retry_only_when_safe_and_never_twice(api, rt, factories, outbox, clock)
     Dispatcher(rt).drain()
     assert len(outbox.sent) == 2
     outbox.fail_next(1, PermanentFailure("bad number", code="twilio:21211"))
-    api.as_operator().post(f"/api/v1/alerts/{alert_id}/updates", json={"text": "Nova informacija"})
+    api.send_update(alert_id, "Nova informacija")
     Dispatcher(rt).drain()
     clock.advance(hours=1)
     Dispatcher(rt).drain()

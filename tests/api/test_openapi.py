@@ -49,3 +49,25 @@ def test_api_keeps_to_its_openapi_document(case, api):  # noqa: ANN001
     # the domain's, not the schema's (a checklist defined by the active profile, a last sighting in the
     # future, a forged unsubscribe token), and they answer a documented 4xx problem.
     case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+
+def test_openapi_describes_the_cap_routes(api):
+    doc = api.client.get("/api/v1/openapi.json").json
+    cap = doc["paths"]["/cap/{alert_id}.xml"]["get"]
+    assert list(cap["responses"]["200"]["content"]) == ["application/cap+xml"]
+    assert "application/problem+json" in cap["responses"]["404"]["content"]
+    assert cap["security"] == [] and cap["parameters"][0]["name"] == "alert_id"
+    atom = doc["paths"]["/cap/index.atom"]["get"]
+    assert list(atom["responses"]["200"]["content"]) == ["application/atom+xml"]
+
+
+def test_every_documented_operation_is_a_route_of_the_app_and_every_contract_route_is_documented(app, api):
+    import re
+
+    doc = api.client.get("/api/v1/openapi.json").json
+    routes = {(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
+              for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert documented <= routes, documented - routes
+    contract = {(path, method) for path, method in routes if path.startswith(("/api/v1/", "/cap/"))}
+    assert contract <= documented, contract - documented

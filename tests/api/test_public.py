@@ -61,7 +61,9 @@ def test_personal_data_is_purged_after_closing_and_audit_still_verifies(api, rt,
         assert case.purged_at is not None
         assert case.child == {"age": 9, "sex": "f"} and case.reporter == {}
         assert "place" not in case.last_seen and "plate" not in case.circumstances
-    verify = CliRunner().invoke(main, ["audit", "verify"], env={"ALERTSVC_DATABASE_URL": settings.database.url})
+    verify = CliRunner().invoke(main, ["audit", "verify"], env={
+        "ALERTSVC_DATABASE_URL": settings.database.url,
+        "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()})  # PostgreSQL needs one
     assert verify.exit_code == 0, verify.output
     body = api.as_supervisor().get(f"/api/v1/cases/{case_id}").get_data(as_text=True)
     assert "Milica" not in body and "Jovana" not in body

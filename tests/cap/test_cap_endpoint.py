@@ -30,7 +30,7 @@ def test_alert_update_cancel_validate_and_reference(api, rt, factories, validate
     assert set(geocodes) == {"RS-00", "RS-10"}
     first_id = root.findtext("cap:identifier", namespaces=NS)
 
-    api.as_operator().post(f"/api/v1/alerts/{alert['id']}/updates", json={"text": "Viđena u Smederevu"})
+    api.send_update(alert["id"], "Viđena u Smederevu")
     update = ET.fromstring(_doc(api, alert["id"]))
     assert validate_cap(_doc(api, alert["id"])) == []
     assert update.findtext("cap:msgType", namespaces=NS) == "Update"

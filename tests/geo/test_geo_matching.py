@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from geo import AreaError, SubscriptionAreas, match_areas, parse_area, subscriptions_matching
 
-SETTINGS = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 def build(catalogue, subs, ids=None):

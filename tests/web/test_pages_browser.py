@@ -34,7 +34,7 @@ def served(tmp_path: Path):  # noqa: ANN201
     port = _port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ALERTSVC_DATABASE_URL": f"sqlite:///{tmp_path}/web.db", "ALERTSVC_SERVER_BASE_URL": base,
-           "ALERTSVC_SECURITY_SECRET_KEY": "browser-test-secret-0123456789",
+           "ALERTSVC_SECURITY_SECRET_KEY": "browser-test-secret-0123456789-abcdefghij",
            "ALERTSVC_CHANNELS_FILE_PATH": str(tmp_path / "outbox.jsonl")}
     settings = Settings().with_overrides({"database.url": env["ALERTSVC_DATABASE_URL"], "server.base_url": base,
                                           "security.secret_key": env["ALERTSVC_SECURITY_SECRET_KEY"],
