@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# What `make check` runs ruff over; mypy checks the packages among them (configuration: pyproject.toml).
+CHECK_PATHS ?= criteria geo channels tests/criteria tests/geo tests/channels
+CHECK_PACKAGES = $(filter-out tests/%,$(CHECK_PATHS))
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test check install install-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +26,13 @@ run: install
 	$(BIN)/alertsvc demo --if-empty
 	$(BIN)/alertsvc serve
 
-## Runs the whole test suite on SQLite and PostgreSQL (127.0.0.1:5432 must be reachable).
-test: install-test
+## The checkers: ruff (lint) and mypy (types; strict on criteria, geo and channels). A few seconds.
+check: install-test
+	$(BIN)/ruff check $(CHECK_PATHS)
+	$(BIN)/mypy $(CHECK_PACKAGES)
+
+## The checkers, then the whole test suite on SQLite and PostgreSQL (127.0.0.1:5432 must be reachable).
+test: check
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: install-test

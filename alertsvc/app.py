@@ -5,21 +5,23 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, g, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from sqlalchemy.engine import Engine
 
-from . import api
-from .api.subscriptions import address_limit_key
-from .api import guards
-from .api.errors import register_error_handlers
 from channels import Channel
 
+from . import api, context
+from .api import guards
+from .api.errors import register_error_handlers
 from .clock import Clock
 from .log import configure_logging, get_logger
-from .ratelimit import limiter_storage
 from .runtime import Runtime, build_runtime
 from .settings import Settings, load_settings
+from .web import (
+    cap_docs,  # noqa: F401  (describes the CAP routes in the OpenAPI document)
+    cap_views,
+    pages,
+    webhooks,
+)
 
 log = get_logger("alertsvc.http")
 
@@ -39,26 +41,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         MAX_CONTENT_LENGTH=settings.server.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["alertsvc"] = rt
-
-    storage_uri, storage_options = limiter_storage(rt)  # default: counters in the service's database
-    limiter = Limiter(get_remote_address, app=app, storage_uri=storage_uri, storage_options=storage_options,
-                      key_prefix=settings.ratelimit.key_prefix,
-                      headers_enabled=True, strategy="fixed-window", default_limits=[])
-    app.extensions["alertsvc.limiter"] = limiter
 
     register_error_handlers(app)
     api.register(app)
-    from .web import cap_views, pages, webhooks
-
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(cap_views.bp)
-    app.view_functions["api.issue_token"] = limiter.limit(settings.ratelimit.token_per_ip)(
-        app.view_functions["api.issue_token"])
-    subscribe_view = limiter.limit(settings.ratelimit.subscribe_per_ip)(app.view_functions["api.subscribe"])
-    app.view_functions["api.subscribe"] = limiter.limit(
-        settings.ratelimit.subscribe_per_address, key_func=address_limit_key)(subscribe_view)
+    context.install(app, rt)  # the runtime, and the limiter enforcing the rate limits declared on the views
 
     @app.get("/healthz")
     def healthz() -> Response:

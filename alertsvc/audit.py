@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from .db import is_postgres
 from .models import AuditEvent
+from .store import audit as audit_rows
 
 GENESIS = "0" * 64
-_LOCK_KEY = 0x616C657274  # "alert"
 
 
 @dataclass(frozen=True)
@@ -58,26 +56,21 @@ def compute_hash(event: AuditEvent) -> str:
 def record(session: Session, actor: Actor, action: str, *, object_type: str, object_id: str,
            now: datetime, case_id: str | None = None, details: Mapping[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    if is_postgres(session):
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.exec(select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    audit_rows.lock_chain(session)
+    prev = audit_rows.last_hash(session)
     event = AuditEvent(
         at=now, actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
         object_type=object_type, object_id=str(object_id), case_id=case_id,
         details=json.loads(json.dumps(dict(details or {}), default=str)), prev_hash=prev or GENESIS, hash="",
     )
     event.hash = compute_hash(event)
-    session.add(event)
-    session.flush()
+    audit_rows.append(session, event)
     return event
 
 
 def events(session: Session, *, case_id: str | None = None, after_id: int = 0,
            limit: int = 1000) -> list[AuditEvent]:
-    query = select(AuditEvent).where(col(AuditEvent.id) > after_id)
-    if case_id is not None:
-        query = query.where(AuditEvent.case_id == case_id)
-    return list(session.exec(query.order_by(col(AuditEvent.id)).limit(limit)))
+    return audit_rows.events(session, case_id=case_id, after_id=after_id, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -91,11 +84,11 @@ class ChainReport:
 def _stream(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
     last = 0
     while True:
-        rows = events(session, after_id=last, limit=batch)
-        if not rows:
+        found = audit_rows.events(session, after_id=last, limit=batch)
+        if not found:
             return
-        yield from rows
-        last = rows[-1].id or last
+        yield from found
+        last = found[-1].id or last
 
 
 def verify_chain(rows: Iterable[AuditEvent]) -> ChainReport:

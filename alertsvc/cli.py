@@ -240,6 +240,7 @@ def worker(ctx: click.Context, batch_size: int, once: bool, no_scheduler: bool) 
 
     from .dispatch.scheduler import start_scheduler
     from .dispatch.worker import Dispatcher, run_worker
+    from .jobs import periodic_jobs
 
     rt = _runtime(ctx)
     if once:
@@ -249,7 +250,7 @@ def worker(ctx: click.Context, batch_size: int, once: bool, no_scheduler: bool) 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    scheduler = None if no_scheduler else start_scheduler(rt)
+    scheduler = None if no_scheduler else start_scheduler(rt, periodic_jobs())
     try:
         run_worker(rt, stop, batch_size=batch_size)
     finally:

@@ -4,21 +4,25 @@ e-mail, in Serbian (Latin script ``sr-Latn``, Cyrillic script ``sr-Cyrl``) and E
 Pure rendering: everything comes in as arguments (no database, no Flask, no settings object), so the
 dispatcher, the supervisor's decision brief and the tests all call the same code.
 
-Templates (``templates/messages/``, loaded by :func:`alertsvc.templating.make_environment`)::
+Templates (``templates/messages/``, loaded by :func:`alertsvc.templating.make_environment`). The markup is
+written once, for every language; each language folder holds only wording::
 
-    _layout.html                   HTML e-mail frame for every language: one column, inline styles, no
-                                   images, no external assets, no tracking
+    _email.html                    HTML e-mail frame: one column, inline styles, no images, no external
+                                   assets, no tracking; the footer with the opt-out link
+    _email.txt                     text e-mail frame: the body, then the footer with the opt-out link
+    {kind}.email.txt               text e-mail (extends ``_email.txt``)
+    {kind}.email.html              HTML e-mail (extends ``_email.html``), autoescaped (imported field
+                                   texts are plain strings, so they are escaped too)
     {language}/_lang.j2            grammar and shared phrases of one language: age plurals (1 godina,
-                                   2-4 godine, 5+ godina, ...), girl/boy/child, dates, "if you see her/him";
-                                   its macros take numbers, dates and f/m/x only, never user text
-    {language}/_email.txt          text e-mail frame: the body, then the footer with the opt-out link
-    {language}/_email.html         HTML e-mail frame (extends ``_layout.html``): the footer with the link
+                                   2-4 godine, 5+ godina, ...), girl/boy/child, dates, "if you see her/him",
+                                   the e-mail footer's words; its macros take numbers, dates, the case
+                                   reference and f/m/x only, never user text
     {language}/{kind}.fields.j2    the wording of each named field: one ``{% set <field> %}...{% endset %}``
                                    block per field; the SMS is these fields, and both e-mails import them
-                                   (``{% import ... as field with context %}``) so a fact is worded once
-    {language}/{kind}.email.txt    text e-mail (extends ``_email.txt``); also sets ``subject``
-    {language}/{kind}.email.html   HTML e-mail (extends ``_email.html``), autoescaped (imported field
-                                   texts are plain strings, so they are escaped too)
+                                   (``{% import ... as field with context %}``) so a fact is worded once;
+                                   fields only the e-mails use (``subject``, ...) come last
+
+The shared templates pick the language's files by the ``lang`` variable of the context.
 
 ``kind`` is ``confirmation``, ``alert``, ``update`` or ``closing``.
 
@@ -45,11 +49,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import jinja2
 
+from channels import ChannelName
 from channels.sms_text import Field, Fitted, SmsInfo, analyse, fit_to_budget, is_gsm7, segments, to_gsm7
 
 __all__ = [
@@ -60,19 +66,27 @@ __all__ = [
     "SMS_FIELDS",
     "TIMEZONE",
     "AlertFacts",
-    "Channel",
+    "ChannelName",
     "Kind",
     "Language",
     "MessageRenderer",
     "Rendered",
 ]
 
-Language = Literal["sr-Latn", "sr-Cyrl", "en"]
+
+class Language(StrEnum):
+    """The languages of every citizen-facing text, valued as BCP 47 tags (the API's strings); one folder
+    each under ``templates/messages/``. The one list of them, in this order."""
+
+    SR_LATN = "sr-Latn"
+    SR_CYRL = "sr-Cyrl"
+    EN = "en"
+
+
 Kind = Literal["confirmation", "alert", "update", "closing"]
-Channel = Literal["sms", "email"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
+LANGUAGES: tuple[str, ...] = tuple(language.value for language in Language)
 KINDS: tuple[str, ...] = get_args(Kind)
-CHANNELS: tuple[str, ...] = get_args(Channel)
+CHANNELS: tuple[str, ...] = tuple(channel.value for channel in ChannelName)
 
 TIMEZONE = ZoneInfo("Europe/Belgrade")
 """Times in messages are local time in Serbia."""
@@ -187,13 +201,13 @@ class MessageRenderer:
 
     def alert(self, channel: str, language: str, facts: AlertFacts, *, unsubscribe_url: str) -> Rendered:
         """The alert itself (or the operator's ``custom_text`` with the standard header and footer)."""
-        context = self._base(language, unsubscribe_url) | self._facts(facts, sms=channel == "sms")
+        context = self._base(language, unsubscribe_url) | self._facts(facts, sms=channel == ChannelName.SMS)
         layout = "alert_custom" if context["f"]["custom_text"] else "alert"
         return self._render(channel, language, "alert", context, sms_layout=layout)
 
     def update(self, channel: str, language: str, facts: AlertFacts, *, unsubscribe_url: str) -> Rendered:
         """New information on an active alert (``facts.update_text``; ``custom_text`` is not used)."""
-        context = self._base(language, unsubscribe_url) | self._facts(facts, sms=channel == "sms")
+        context = self._base(language, unsubscribe_url) | self._facts(facts, sms=channel == ChannelName.SMS)
         return self._render(channel, language, "update", context)
 
     def closing(self, channel: str, language: str, facts: AlertFacts, *, unsubscribe_url: str) -> Rendered:
@@ -206,7 +220,7 @@ class MessageRenderer:
 
     def sms_info(self, language: str, facts: AlertFacts, unsubscribe_url: str) -> SmsInfo:
         """Encoding and segment count of the alert SMS in ``language`` (for the supervisor's decision brief)."""
-        info = self.alert("sms", language, facts, unsubscribe_url=unsubscribe_url).sms
+        info = self.alert(ChannelName.SMS, language, facts, unsubscribe_url=unsubscribe_url).sms
         assert info is not None
         return info
 
@@ -257,25 +271,25 @@ class MessageRenderer:
 
     def _render(self, channel: str, language: str, kind: str, context: dict[str, Any], *,
                 sms_layout: str | None = None) -> Rendered:
-        if channel == "sms":
+        if channel == ChannelName.SMS:
             return self._sms(language, kind, sms_layout or kind, context)
-        if channel == "email":
+        if channel == ChannelName.EMAIL:
             return self._email(language, kind, context)
         raise ValueError(f"unknown channel {channel!r} (expected one of {', '.join(CHANNELS)})")
 
     def _email(self, language: str, kind: str, context: dict[str, Any]) -> Rendered:
-        text_module = self._env.get_template(f"messages/{language}/{kind}.email.txt").make_module(context)
+        text_module = self._env.get_template(f"messages/{kind}.email.txt").make_module(context)
         subject = _one_line(str(getattr(text_module, "subject", ""))) or ""
         if not subject:
-            raise LookupError(f"messages/{language}/{kind}.email.txt does not set a subject")
-        html = self._env.get_template(f"messages/{language}/{kind}.email.html").render(context, subject=subject)
+            raise LookupError(f"messages/{language}/{kind}.fields.j2 does not set a subject")
+        html = self._env.get_template(f"messages/{kind}.email.html").render(context, subject=subject)
         return Rendered(subject=subject, text=_tidy(str(text_module)), html=html.strip() + "\n", sms=None,
                         dropped=())
 
     def _sms(self, language: str, kind: str, layout: str, context: dict[str, Any]) -> Rendered:
         name = f"messages/{language}/{kind}.fields.j2"
         module = self._env.get_template(name).make_module(context)
-        ascii_only = self._sms_ascii and language != "sr-Cyrl"
+        ascii_only = self._sms_ascii and language != Language.SR_CYRL
 
         def field(field_name: str, required: bool) -> Field:
             if not hasattr(module, field_name):

@@ -65,8 +65,36 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-FINAL_DELIVERY = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED,
-                            DeliveryStatus.CANCELLED})
+class DeliveryKind(StrEnum):
+    """What a message is: the alert, an approved update, the closing message (stored in ``delivery.kind``), or a
+    subscription's confirmation code (sent at once, never stored)."""
+    ALERT = "alert"
+    UPDATE = "update"
+    CLOSING = "closing"
+    CONFIRMATION = "confirmation"
+
+
+_D = DeliveryStatus
+# Which status may follow which: the one table of the delivery state machine. ``alertsvc/store/deliveries.py``
+# applies it and is the only code that changes a delivery's status; each of its UPDATEs names the statuses it
+# moves from (checked against this table) in its WHERE, so a row never leaves a final state. A fan-out writes
+# rows ``queued`` or (over a subscriber's budget) ``suppressed``.
+DELIVERY_TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    _D.QUEUED: frozenset({_D.SENDING,        # claimed by a worker
+                          _D.CANCELLED,      # its alert ended first
+                          _D.SUPPRESSED}),   # over the subscriber's budget
+    _D.SENDING: frozenset({_D.SENT,          # the provider accepted it
+                           _D.FAILED,        # refused, or the outcome is unknown (the sweep)
+                           _D.QUEUED,        # a retry: only after an error the channel marks safe to retry
+                           _D.CANCELLED,     # unsubscribed between the fan-out and the send
+                           _D.DELIVERED}),   # the provider's callback came before the worker recorded "sent"
+    _D.SENT: frozenset({_D.DELIVERED, _D.FAILED}),  # provider callbacks
+    _D.DELIVERED: frozenset(),
+    _D.FAILED: frozenset(),
+    _D.SUPPRESSED: frozenset(),
+    _D.CANCELLED: frozenset(),
+}
+FINAL_DELIVERY = frozenset(s for s, following in DELIVERY_TRANSITIONS.items() if not following)
 
 
 class Staff(SQLModel, table=True):
@@ -161,8 +189,9 @@ class Subscription(SQLModel, table=True):
     )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     # Compact numbers for the fan-out (a million deliveries hold two integers, not two strings):
-    # ``seq`` names the subscription (``next_numbers``); ``address_no`` is shared by every live subscription of
-    # one (channel, address), so an alert reaches an address once and the subscriber budget counts per address.
+    # ``seq`` names the subscription (``store.subscriptions.next_numbers``); ``address_no`` is shared by every live
+    # subscription of one (channel, address), so an alert reaches an address once and the subscriber budget counts
+    # per address.
     seq: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"nullable": False})
     address_no: int | None = Field(default=None, sa_type=sa.BigInteger)
     channel: str = Field(max_length=8)
@@ -213,6 +242,9 @@ class Alert(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_by: int | None = Field(default=None, foreign_key="staff.id")
     outcome: str | None = Field(default=None, max_length=16)
+    # The decision brief as it stood when the alert was approved or rejected (what the supervisor decided on);
+    # NULL while pending and for alerts decided before 0007.
+    decision_brief: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
 
 
 class AlertOverride(SQLModel, table=True):
@@ -271,9 +303,9 @@ class Delivery(SQLModel, table=True):
     subscription_seq: int = Field(sa_type=sa.BigInteger)
     address_no: int | None = Field(default=None, sa_type=sa.BigInteger)
     channel: str = Field(max_length=8)
-    kind: str = Field(max_length=16)
+    kind: DeliveryKind = Field(sa_type=sa.String(16))  # the enums' strings in a VARCHAR, as ever
     update_id: int = 0
-    status: str = Field(default=DeliveryStatus.QUEUED, max_length=16)
+    status: DeliveryStatus = Field(default=DeliveryStatus.QUEUED, sa_type=sa.String(16))
     attempts: int = 0
     provider_id: str | None = Field(default=None, max_length=128)
     error: str | None = Field(default=None, max_length=200)
@@ -292,7 +324,7 @@ class DeliveryBatch(SQLModel, table=True):
     __tablename__ = "delivery_batch"
     id: int | None = Field(default=None, primary_key=True)
     alert_id: str = Field(max_length=36, index=True)
-    kind: str = Field(max_length=16)
+    kind: DeliveryKind = Field(sa_type=sa.String(16))
     update_id: int = 0
     first_id: int = Field(sa_type=sa.BigInteger)
     last_id: int = Field(sa_type=sa.BigInteger)

@@ -6,18 +6,19 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from functools import cached_property
+
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
 import criteria
 import geo
-from channels import Channel
+from channels import Channel, load_channel_classes
 from channels.file import FileChannel
 
 from .clock import Clock, SystemClock
 from .db import make_engine
+from .messages import MessageRenderer
 from .settings import Settings, resolve_secret_key
-
 
 
 @dataclass
@@ -51,9 +52,7 @@ class Runtime:
         return self.channels[name]
 
     @cached_property
-    def renderer(self):  # noqa: ANN201  (alertsvc.messages.MessageRenderer)
-        from .messages import MessageRenderer
-
+    def renderer(self) -> MessageRenderer:
         a = self.settings.alerts
         return MessageRenderer(hotline=a.hotline, sms_max_segments=a.sms_max_segments, sms_ascii=a.sms_ascii)
 
@@ -91,8 +90,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, engine: Eng
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
     """SMS and email channels from settings; the file channel stands in for each disabled transport."""
-    from channels import load_channel_classes
-
     cfg = settings.channels
     file_channel = FileChannel.from_options(cfg.file.model_dump()) if cfg.file.enabled else None
     out: dict[str, Channel] = {}

@@ -194,6 +194,15 @@ class EvaluationOut(Out):
     case_revision: int
 
 
+class CaseAlertOut(Out):
+    """One alert of a case, in the case's list (the whole alert is at ``/alerts/{id}``)."""
+    id: str
+    status: str
+    territories: list[str]
+    requested_at: datetime
+    estimated_recipients: dict[str, int] = Field(description="Recipients per channel and in total.")
+
+
 class CaseOut(Out):
     id: str
     reference: str
@@ -209,7 +218,7 @@ class CaseOut(Out):
     revision: int
     evaluation: EvaluationOut
     evaluations: list[EvaluationOut]
-    alerts: list[dict[str, Any]] = []
+    alerts: list[CaseAlertOut] = []
 
 
 # --- audit ----------------------------------------------------------------------------------------
@@ -378,6 +387,58 @@ class UpdateOut(Out):
     deliveries: DeliveryCounts | None = None
 
 
+class TerritoryUseOut(Out):
+    """Alerts activated in one territory within the fatigue window."""
+    territory: str
+    used: int
+    limit: int
+    remaining: int
+    window_hours: int
+
+
+class BriefTerritoryUse(TerritoryUseOut):
+    remaining_after_approval: int
+
+
+class BriefCase(Out):
+    id: str
+    reference: str
+    status: str
+    revision: int
+
+
+class BriefEvaluation(Out):
+    profile: str
+    version: str
+    met: bool
+    results: list[ResultOut]
+
+
+class CannotApprove(Out):
+    username: str
+    why: str
+
+
+class DecisionBrief(Out):
+    """Everything a supervisor needs to decide on one screen."""
+    case: BriefCase
+    evaluation: BriefEvaluation = Field(description="The case against the active profile: now while pending; "
+                                                    "once decided, as at the decision or the case's evaluation "
+                                                    "since, when it changed after the decision.")
+    evaluation_at_decision: BriefEvaluation | None = Field(
+        default=None, description="Decided alerts: the evaluation the decision was taken on.")
+    approval_checklist: list[ChecklistItemOut]
+    facts: PublishedFacts = Field(description="The public facts to publish (as at the decision, once decided).")
+    facts_changed_since_approval: list[str]
+    cannot_approve: list[CannotApprove]
+    area: dict[str, Any]
+    territories: list[str]
+    estimated_recipients: dict[str, int]
+    fatigue: list[BriefTerritoryUse]
+    fatigue_blocked: list[str]
+    sms_segments: dict[str, int] = Field(description="SMS segments of the alert message per language.")
+
+
 class AlertOut(Out):
     id: str
     case_id: str
@@ -402,7 +463,10 @@ class AlertOut(Out):
     outcome: str | None = None
     deliveries: DeliveryCounts
     updates: list[UpdateOut] = []
-    brief: dict[str, Any] | None = None
+    brief: DecisionBrief | None = Field(
+        default=None, description="Pending: computed on each read. Approved or rejected: the brief as it stood "
+                                  "at the decision (evaluation and facts_changed_since_approval describe the "
+                                  "case since); null for alerts decided before briefs were stored.")
 
 
 class DeliveryOut(Out):
@@ -418,7 +482,7 @@ class FatigueOut(Out):
     territory_window_hours: int
     subscriber_max_messages: int
     subscriber_window_hours: int
-    territories: list[dict[str, Any]]
+    territories: list[TerritoryUseOut]
 
 
 class PublicAlert(Out):

@@ -28,7 +28,7 @@ def templates_dir() -> Path:
 
 
 def make_environment() -> jinja2.Environment:
-    """A fresh environment loading from :func:`templates_dir` (template names like ``messages/en/alert.sms.j2``)."""
+    """A fresh environment loading from :func:`templates_dir` (template names like ``messages/en/alert.fields.j2``)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=jinja2.select_autoescape(["html"]),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Channel",
     "ChannelConfigError",
     "ChannelError",
+    "ChannelName",
     "Message",
     "Options",
     "PermanentFailure",
@@ -52,6 +54,15 @@ AMBIGUOUS = "ambiguous"
 """``ChannelError.code`` of a send whose outcome at the provider is unknown."""
 
 
+class ChannelName(StrEnum):
+    """The channels a citizen subscribes on and an alert goes out by, valued as the API's strings.
+
+    The one list of them: ``list(ChannelName)`` is ``["sms", "email"]`` in this order."""
+
+    SMS = "sms"
+    EMAIL = "email"
+
+
 @dataclass(frozen=True)
 class Message:
     """One message for one recipient over one channel.
@@ -61,7 +72,7 @@ class Message:
     provider where they can, so it must never be personal data.
     """
 
-    channel: str  # "sms" | "email"
+    channel: str  # a ChannelName value: "sms" | "email"
     address: str  # E.164 phone number or email address
     kind: str  # "confirmation" | "alert" | "update" | "closing"
     text: str

@@ -37,6 +37,7 @@ from channels.base import (
     AMBIGUOUS,
     ChannelConfigError,
     ChannelError,
+    ChannelName,
     Message,
     Options,
     PermanentFailure,
@@ -85,7 +86,7 @@ class SmtpEmailChannel:
         timeout: float = 30.0,
         tls_verify: bool = True,
         ca_file: str | None = None,
-        name: str = "email",
+        name: str = ChannelName.EMAIL.value,
         max_per_second: float | None = None,
         rate_limiter: TokenBucket | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -116,7 +117,7 @@ class SmtpEmailChannel:
         ``tls_verify`` (true), ``ca_file`` (trust these CAs instead of the system's),
         ``max_per_second`` (unlimited when absent), ``name`` ("email");
         ``enabled`` is ignored."""
-        opts = Options("email", options)
+        opts = Options(ChannelName.EMAIL.value, options)
         channel = cls(
             host=opts.required_text("host"),
             sender=opts.required_text("sender"),
@@ -127,7 +128,7 @@ class SmtpEmailChannel:
             timeout=opts.number("timeout", 30.0),
             tls_verify=opts.flag("tls_verify", True),
             ca_file=opts.text("ca_file"),
-            name=opts.text("name", "email") or "email",
+            name=opts.text("name", ChannelName.EMAIL.value) or ChannelName.EMAIL.value,
             max_per_second=opts.number("max_per_second", 0.0) or None,
         )
         opts.finish()

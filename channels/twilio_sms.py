@@ -33,6 +33,7 @@ from channels.base import (
     AMBIGUOUS,
     ChannelConfigError,
     ChannelError,
+    ChannelName,
     Message,
     Options,
     PermanentFailure,
@@ -206,7 +207,7 @@ class TwilioSmsChannel:
         status_callback: str | None = None,
         max_per_second: float = 10.0,
         timeout: float = 15.0,
-        name: str = "sms",
+        name: str = ChannelName.SMS.value,
         http_client: HttpClient | None = None,
         rate_limiter: TokenBucket | None = None,
     ) -> None:
@@ -233,7 +234,7 @@ class TwilioSmsChannel:
         ``status_callback`` (URL), ``max_per_second`` (10), ``timeout`` (or
         ``timeout_seconds``, 15 s), ``name`` ("sms"); ``enabled`` is ignored. When
         both senders are set, ``messaging_service_sid`` is used."""
-        opts = Options("sms", options)
+        opts = Options(ChannelName.SMS.value, options)
         from_number = opts.text("from_number")
         messaging_service_sid = opts.text("messaging_service_sid")
         if not from_number and not messaging_service_sid:
@@ -247,7 +248,7 @@ class TwilioSmsChannel:
             status_callback=opts.text("status_callback"),
             max_per_second=opts.number("max_per_second", 10.0),
             timeout=opts.number("timeout", 15.0),
-            name=opts.text("name", "sms") or "sms",
+            name=opts.text("name", ChannelName.SMS.value) or ChannelName.SMS.value,
         )
         opts.finish()
         return channel

@@ -88,7 +88,7 @@ Built-in profiles live in ``criteria/profiles/`` and are read through
 """
 
 from .check import check_profile_file, format_problems
-from .evaluate import Evaluation, Result, evaluate
+from .evaluate import Evaluation, Result, decide, evaluate
 from .facts import FACTS, FactKind, FactSpec
 from .problems import Problem, ProfileError
 from .profile import (
@@ -121,6 +121,7 @@ __all__ = [
     "Verdict",
     "builtin_profile_ids",
     "check_profile_file",
+    "decide",
     "evaluate",
     "format_problems",
     "load_builtin_profile",

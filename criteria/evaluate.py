@@ -8,7 +8,7 @@ next. The result is plain data meant to be stored with the case for audit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,8 +67,16 @@ def evaluate(profile: Profile, facts: Mapping[str, object], *, now: datetime) ->
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    results = tuple(_result(criterion.id, criterion.required, criterion.apply(facts, now)) for criterion in profile.criteria)
-    return Evaluation(profile=profile.id, version=profile.version, met=profile.decide(results), results=results)
+    results = tuple(
+        _result(criterion.id, criterion.required, criterion.apply(facts, now)) for criterion in profile.criteria
+    )
+    return Evaluation(profile=profile.id, version=profile.version, met=decide(profile, results), results=results)
+
+
+def decide(profile: Profile, results: Iterable[Result]) -> bool:
+    """The profile's overall decision: every required criterion is MET (UNKNOWN counts as not met)."""
+    verdicts = {result.criterion: result.verdict for result in results}
+    return all(verdicts.get(criterion.id) is Verdict.MET for criterion in profile.criteria if criterion.required)
 
 
 def _result(criterion_id: str, required: bool, outcome: Outcome) -> Result:

@@ -17,18 +17,14 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from .problems import Problem, ProfileError
-from .rules import Outcome, Verdict, apply_rule, check_rule, rule_fields
-
-if TYPE_CHECKING:
-    from .evaluate import Result
+from .rules import Outcome, apply_rule, check_rule, rule_fields
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
 _SLUG_MAX = 64
@@ -117,7 +113,13 @@ class Criterion:
 
     def to_public(self) -> dict[str, object]:
         """JSON-able form, as listed in :meth:`Profile.to_public`."""
-        return {"id": self.id, "text": self.text, "rule": self.rule, "params": _thaw(self.params), "required": self.required}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "rule": self.rule,
+            "params": _thaw(self.params),
+            "required": self.required,
+        }
 
 
 @dataclass(frozen=True)
@@ -135,12 +137,9 @@ class Profile:
     def __post_init__(self) -> None:
         ids = [criterion.id for criterion in self.criteria]
         if not ids or len(set(ids)) != len(ids):
-            raise ProfileError(f"profile {self.id!r}", [Problem("criteria", "criteria must be non-empty with unique ids")])
-
-    def decide(self, results: Iterable[Result]) -> bool:
-        """Overall decision: every required criterion is MET (UNKNOWN counts as not met)."""
-        verdicts = {result.criterion: result.verdict for result in results}
-        return all(verdicts.get(criterion.id) is Verdict.MET for criterion in self.criteria if criterion.required)
+            raise ProfileError(
+                f"profile {self.id!r}", [Problem("criteria", "criteria must be non-empty with unique ids")]
+            )
 
     def to_public(self) -> dict[str, object]:
         """JSON-able description of the profile, for the API and the approval screen."""
@@ -251,7 +250,10 @@ class _Builder:
         if value is None:
             return ""
         if not isinstance(value, str) or not SLUG.match(value) or len(value) > _SLUG_MAX:
-            self._add(where, f"must be a slug: lowercase letters and digits separated by '_' or '-', at most {_SLUG_MAX} characters")
+            self._add(
+                where,
+                f"must be a slug: lowercase letters and digits separated by '_' or '-', at most {_SLUG_MAX} characters",
+            )
             return ""
         return value
 
@@ -260,7 +262,10 @@ class _Builder:
         if value is None:
             return []
         if not isinstance(value, list) or (non_empty and not value):
-            self._add(path, "must be a non-empty array of tables ([[" + path + "]])" if non_empty else "must be an array of tables")
+            self._add(
+                path,
+                "must be a non-empty array of tables ([[" + path + "]])" if non_empty else "must be an array of tables",
+            )
             return []
         tables = []
         for index, entry in enumerate(value):
@@ -316,7 +321,8 @@ class _Builder:
             self.problems.extend(rule_problems)
             if not rule_problems and criterion_id and isinstance(required, bool) and isinstance(params, Mapping):
                 criteria.append(Criterion(criterion_id, text, str(table["rule"]), params, required, cited, note))
-        self._unique([table.get("id") if isinstance(table.get("id"), str) else "" for table in tables], "criteria")  # type: ignore[misc]
+        ids = [table.get("id") for table in tables]
+        self._unique([table_id if isinstance(table_id, str) else "" for table_id in ids], "criteria")
         if tables and not any(table.get("required", True) is True for table in tables):
             self._add("criteria", "at least one criterion must be required, or every case would be approved")
         return tuple(criteria)
@@ -360,18 +366,25 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
 def builtin_profile_ids() -> list[str]:
     """Ids of the profiles shipped inside the package, sorted."""
     folder = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_DIR
-    return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml") and entry.is_file())
+    return sorted(
+        entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml") and entry.is_file()
+    )
 
 
 def load_builtin_profile(profile_id: str) -> Profile:
     """Load a shipped profile by id via importlib.resources (works from a wheel or zip)."""
     known = builtin_profile_ids()
     if profile_id not in known:
-        raise ProfileError(repr(profile_id), [Problem("", f"unknown built-in profile {profile_id!r}; known: {', '.join(known)}")])
+        raise ProfileError(
+            repr(profile_id), [Problem("", f"unknown built-in profile {profile_id!r}; known: {', '.join(known)}")]
+        )
     resource = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_DIR / f"{profile_id}.toml"
     profile = parse_profile(resource.read_bytes(), source=f"built-in profile {profile_id!r}")
     if profile.id != profile_id:
-        raise ProfileError(f"built-in profile {profile_id!r}", [Problem("id", f"id {profile.id!r} does not match file name {profile_id!r}")])
+        raise ProfileError(
+            f"built-in profile {profile_id!r}",
+            [Problem("id", f"id {profile.id!r} does not match file name {profile_id!r}")],
+        )
     return profile
 
 
@@ -380,8 +393,9 @@ def resolve_profile(value: str) -> Profile:
     if value in builtin_profile_ids():
         return load_builtin_profile(value)
     if SLUG.match(value) and not os.path.exists(value):
+        known = ", ".join(builtin_profile_ids())
         raise ProfileError(
             repr(value),
-            [Problem("", f"{value!r} is neither a built-in profile ({', '.join(builtin_profile_ids())}) nor an existing file")],
+            [Problem("", f"{value!r} is neither a built-in profile ({known}) nor an existing file")],
         )
     return load_profile(value)

@@ -47,6 +47,7 @@ from datetime import datetime
 from enum import StrEnum
 from numbers import Real
 from types import MappingProxyType
+from typing import Any, SupportsFloat, cast
 
 from .facts import FACTS, NUMERIC_KINDS, FactKind, FactSpec, Reading, ReadState, read_fact
 from .problems import Problem
@@ -92,7 +93,9 @@ def check_rule(name: object, params: object, path: str) -> list[Problem]:
         return [Problem(f"{path}.rule", "rule name must be a string")]
     rule = RULES.get(name)
     if rule is None:
-        return [Problem(f"{path}.rule", f"unknown rule {name!r}{_suggest(name, RULES)}; known rules: {', '.join(RULES)}")]
+        return [
+            Problem(f"{path}.rule", f"unknown rule {name!r}{_suggest(name, RULES)}; known rules: {', '.join(RULES)}")
+        ]
     if not isinstance(params, Mapping):
         return [Problem(f"{path}.params", f"params of rule {name!r} must be a table")]
     return rule.check(params, f"{path}.params")
@@ -117,8 +120,14 @@ def _suggest(word: str, options: Mapping[str, object]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_keys(params: Params, path: str, rule: str, required: Sequence[str], optional: Sequence[str] = ()) -> list[Problem]:
-    problems = [Problem(f"{path}.{key}", f"missing required parameter {key!r} for rule {rule!r}") for key in required if key not in params]
+def _check_keys(
+    params: Params, path: str, rule: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> list[Problem]:
+    problems = [
+        Problem(f"{path}.{key}", f"missing required parameter {key!r} for rule {rule!r}")
+        for key in required
+        if key not in params
+    ]
     allowed = (*required, *optional)
     problems += [
         Problem(f"{path}.{key}", f"unknown parameter {key!r} for rule {rule!r}; allowed: {', '.join(allowed)}")
@@ -142,6 +151,23 @@ def _check_field_name(value: object, path: str, kinds: frozenset[FactKind], rule
 
 def _is_number(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(float(value))
+
+
+# Parameters and facts are plain `object`s until a rule's check (or read_fact) has accepted them; these
+# say what was accepted, for the type checker only (each is the bare value at run time).
+def _float(value: object) -> float:
+    """``float(value)`` of a value already accepted as a number."""
+    return float(cast(SupportsFloat, value))
+
+
+def _array(value: object) -> Sequence[object]:
+    """A parameter already accepted as an array."""
+    return cast("Sequence[object]", value)
+
+
+def _tables(value: object) -> Sequence[Mapping[str, Any]]:
+    """A parameter already accepted as an array of tables (the sub-rules of a composite rule)."""
+    return cast("Sequence[Mapping[str, Any]]", value)
 
 
 def _field_rule_check(rule: str, kinds: frozenset[FactKind]) -> Callable[[Params, str], list[Problem]]:
@@ -225,7 +251,9 @@ def _check_equals(params: Params, path: str) -> list[Problem]:
     field = params.get("field")
     if isinstance(field, str) and field in FACTS and FACTS[field].kind is FactKind.TEXT:
         return problems + [
-            Problem(f"{path}.field", f"rule 'equals' cannot compare free-text fact {field!r}: reasons never quote free text")
+            Problem(
+                f"{path}.field", f"rule 'equals' cannot compare free-text fact {field!r}: reasons never quote free text"
+            )
         ]
     if "field" in params:
         field_problems = _check_field_name(field, f"{path}.field", _EQUALS_KINDS, "equals")
@@ -280,8 +308,10 @@ def _check_number_range(params: Params, path: str) -> list[Problem]:
             bounds_ok = False
     if "min" not in params and "max" not in params:
         problems.append(Problem(path, "rule 'number_range' needs at least one of 'min' or 'max'"))
-    elif bounds_ok and "min" in params and "max" in params and float(params["min"]) > float(params["max"]):  # type: ignore[arg-type]
-        problems.append(Problem(f"{path}.min", f"min ({_num(params['min'])}) is greater than max ({_num(params['max'])})"))
+    elif bounds_ok and "min" in params and "max" in params and _float(params["min"]) > _float(params["max"]):
+        problems.append(
+            Problem(f"{path}.min", f"min ({_num(params['min'])}) is greater than max ({_num(params['max'])})")
+        )
     return problems
 
 
@@ -299,9 +329,9 @@ def _apply_number_range(params: Params, facts: Facts, now: datetime) -> Outcome:
     reading = read_fact(facts, spec.key)
     if reading.state is not ReadState.KNOWN:
         return _unknown(spec, reading)
-    value = float(reading.value)  # type: ignore[arg-type]
+    value = _float(reading.value)
     low, high = params.get("min"), params.get("max")
-    inside = (low is None or value >= float(low)) and (high is None or value <= float(high))  # type: ignore[arg-type]
+    inside = (low is None or value >= _float(low)) and (high is None or value <= _float(high))
     where = "within" if inside else "outside"
     return Outcome(
         Verdict.MET if inside else Verdict.NOT_MET,
@@ -342,7 +372,7 @@ def _check_any_present(params: Params, path: str) -> list[Problem]:
 
 
 def _apply_any_present(params: Params, facts: Facts, now: datetime) -> Outcome:
-    specs = [FACTS[str(key)] for key in params["fields"]]  # type: ignore[attr-defined]
+    specs = [FACTS[str(key)] for key in _array(params["fields"])]
     readings = [(spec, read_fact(facts, spec.key)) for spec in specs]
     recorded = [spec for spec, reading in readings if reading.state is ReadState.KNOWN and reading.value]
     if recorded:
@@ -363,11 +393,13 @@ def _check_within_hours(params: Params, path: str) -> list[Problem]:
     problems = _check_keys(params, path, "within_hours", ("field", "hours"), ("future_tolerance_minutes",))
     if "field" in params:
         problems += _check_field_name(params["field"], f"{path}.field", frozenset({FactKind.DATETIME}), "within_hours")
-    if "hours" in params and not (_is_number(params["hours"]) and float(params["hours"]) > 0):  # type: ignore[arg-type]
+    if "hours" in params and not (_is_number(params["hours"]) and _float(params["hours"]) > 0):
         problems.append(Problem(f"{path}.hours", "hours must be a number greater than 0"))
     tolerance = params.get("future_tolerance_minutes", 0)
-    if not (_is_number(tolerance) and float(tolerance) >= 0):  # type: ignore[arg-type]
-        problems.append(Problem(f"{path}.future_tolerance_minutes", "future_tolerance_minutes must be a number of at least 0"))
+    if not (_is_number(tolerance) and _float(tolerance) >= 0):
+        problems.append(
+            Problem(f"{path}.future_tolerance_minutes", "future_tolerance_minutes must be a number of at least 0")
+        )
     return problems
 
 
@@ -376,9 +408,9 @@ def _apply_within_hours(params: Params, facts: Facts, now: datetime) -> Outcome:
     reading = read_fact(facts, spec.key)
     if reading.state is not ReadState.KNOWN:
         return _unknown(spec, reading)
-    limit = float(params["hours"])  # type: ignore[arg-type]
-    tolerance = float(params.get("future_tolerance_minutes", _DEFAULT_FUTURE_TOLERANCE_MINUTES)) * 60  # type: ignore[arg-type]
-    elapsed = (now - reading.value).total_seconds()  # type: ignore[operator]
+    limit = _float(params["hours"])
+    tolerance = _float(params.get("future_tolerance_minutes", _DEFAULT_FUTURE_TOLERANCE_MINUTES)) * 60
+    elapsed = (now - cast(datetime, reading.value)).total_seconds()  # a KNOWN datetime fact
     if elapsed < -tolerance:
         ahead = _duration(-elapsed, round_up=False)
         return Outcome(Verdict.NOT_MET, f"{spec.label} is recorded {ahead} in the future; check the time entered.")
@@ -417,13 +449,13 @@ def _check_composite(rule: str) -> Callable[[Params, str], list[Problem]]:
 
 def _composite_fields(params: Params) -> frozenset[str]:
     keys: frozenset[str] = frozenset()
-    for entry in params["rules"]:  # type: ignore[attr-defined]
+    for entry in _tables(params["rules"]):
         keys |= rule_fields(entry["rule"], entry["params"])
     return keys
 
 
 def _sub_outcomes(params: Params, facts: Facts, now: datetime) -> list[Outcome]:
-    return [apply_rule(entry["rule"], entry["params"], facts, now) for entry in params["rules"]]  # type: ignore[attr-defined]
+    return [apply_rule(entry["rule"], entry["params"], facts, now) for entry in _tables(params["rules"])]
 
 
 def _joined(outcomes: Sequence[Outcome]) -> str:
@@ -460,20 +492,48 @@ RULES: Mapping[str, Rule] = MappingProxyType(
     {
         rule.name: rule
         for rule in (
-            Rule("is_true", "a bool fact is true", _field_rule_check("is_true", _BOOL), _single_field, _apply_bool(True)),
-            Rule("is_false", "a bool fact is false", _field_rule_check("is_false", _BOOL), _single_field, _apply_bool(False)),
+            Rule(
+                "is_true", "a bool fact is true", _field_rule_check("is_true", _BOOL), _single_field, _apply_bool(True)
+            ),
+            Rule(
+                "is_false",
+                "a bool fact is false",
+                _field_rule_check("is_false", _BOOL),
+                _single_field,
+                _apply_bool(False),
+            ),
             Rule("equals", "a fact equals a given value", _check_equals, _single_field, _apply_equals),
-            Rule("number_range", "a number lies within inclusive bounds", _check_number_range, _single_field, _apply_number_range),
-            Rule("present", "a text fact is not blank", _field_rule_check("present", _TEXT), _single_field, _apply_present),
+            Rule(
+                "number_range",
+                "a number lies within inclusive bounds",
+                _check_number_range,
+                _single_field,
+                _apply_number_range,
+            ),
+            Rule(
+                "present",
+                "a text fact is not blank",
+                _field_rule_check("present", _TEXT),
+                _single_field,
+                _apply_present,
+            ),
             Rule(
                 "any_present",
                 "at least one of several text facts is not blank",
                 _check_any_present,
-                lambda params: frozenset(str(key) for key in params["fields"]),  # type: ignore[attr-defined]
+                lambda params: frozenset(str(key) for key in _array(params["fields"])),
                 _apply_any_present,
             ),
-            Rule("within_hours", "a time lies at most N hours before now", _check_within_hours, _single_field, _apply_within_hours),
-            Rule("any_of", "at least one sub-rule is met", _check_composite("any_of"), _composite_fields, _apply_any_of),
+            Rule(
+                "within_hours",
+                "a time lies at most N hours before now",
+                _check_within_hours,
+                _single_field,
+                _apply_within_hours,
+            ),
+            Rule(
+                "any_of", "at least one sub-rule is met", _check_composite("any_of"), _composite_fields, _apply_any_of
+            ),
             Rule("all_of", "every sub-rule is met", _check_composite("all_of"), _composite_fields, _apply_all_of),
         )
     }

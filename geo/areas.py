@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from .errors import AreaError, Problem
 from .projection import TransverseMercator
@@ -49,15 +50,15 @@ if TYPE_CHECKING:
     from .regions import RegionCatalogue
 
 __all__ = [
-    "Area",
-    "AreaKind",
     "CIRCLE_SEGMENTS",
     "CLIP_MARGIN_DEG",
-    "Circle",
     "KINDS",
     "MAX_POLYGON_POSITIONS",
     "MAX_RADIUS_KM",
     "MAX_REGIONS",
+    "Area",
+    "AreaKind",
+    "Circle",
     "circle_polygon",
     "parse_area",
 ]
@@ -100,8 +101,8 @@ class Area:
     regions: tuple[str, ...] = ()
     polygon_type: str | None = None
     polygon_coordinates: Coordinates | None = None
-    geometry: shapely.Geometry = field(compare=False, repr=False)
-    metric_geometry: shapely.Geometry = field(compare=False, repr=False)
+    geometry: BaseGeometry = field(compare=False, repr=False)
+    metric_geometry: BaseGeometry = field(compare=False, repr=False)
     projection: TransverseMercator = field(compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -141,7 +142,7 @@ def _fmt(value: float) -> str:
 _REASON = re.compile(r"^(?P<text>.*?)\s*\[(?P<x>\S+)\s+(?P<y>\S+)\]\s*$")
 
 
-def describe_invalidity(geometry: shapely.Geometry) -> str:
+def describe_invalidity(geometry: BaseGeometry) -> str:
     """GEOS's validity reason, with the location as "at lon X, lat Y"."""
     reason = shapely.is_valid_reason(geometry) or "invalid geometry"
     match = _REASON.match(reason)
@@ -225,9 +226,10 @@ def _parse_circle(spec: Any, problems: list[Problem]) -> Circle | None:
             Problem(f"{path}.radius_km", f"radius_km must be > 0 and <= {MAX_RADIUS_KM:g} (got {_fmt(radius)})")
         )
         return None
-    if None in values.values():
+    lat, lon = values["lat"], values["lon"]
+    if lat is None or lon is None or radius is None:
         return None
-    return Circle(lat=values["lat"], lon=values["lon"], radius_km=radius)  # type: ignore[arg-type]
+    return Circle(lat=lat, lon=lon, radius_km=radius)
 
 
 def circle_polygon(
@@ -357,7 +359,7 @@ def _check_polygon_part(rings: tuple[Any, ...], path: str, problems: list[Proble
     return polygon
 
 
-def _parse_polygon(spec: Any, problems: list[Problem]) -> tuple[str, Coordinates, shapely.Geometry] | None:
+def _parse_polygon(spec: Any, problems: list[Problem]) -> tuple[str, Coordinates, BaseGeometry] | None:
     path = "area.polygon"
     if not isinstance(spec, Mapping):
         problems.append(Problem(path, "must be a GeoJSON Polygon or MultiPolygon object"))
@@ -394,7 +396,7 @@ def _parse_polygon(spec: Any, problems: list[Problem]) -> tuple[str, Coordinates
     parts = [_parse_polygon_rings(p, f"{cpath}[{i}]", problems) for i, p in enumerate(coordinates)]
     if any(p is None for p in parts):
         return None
-    polygons = [_check_polygon_part(p, f"{cpath}[{i}]", problems) for i, p in enumerate(parts)]  # type: ignore[arg-type]
+    polygons = [_check_polygon_part(p, f"{cpath}[{i}]", problems) for i, p in enumerate(parts) if p is not None]
     if any(p is None for p in polygons):
         return None
     multi = shapely.MultiPolygon(polygons)
@@ -411,7 +413,7 @@ def _outside(catalogue: RegionCatalogue) -> Problem:
     return Problem("area", f"area lies outside the region catalogue ({catalogue.name})")
 
 
-def _metric(geometry: shapely.Geometry, catalogue: RegionCatalogue) -> shapely.Geometry:
+def _metric(geometry: BaseGeometry, catalogue: RegionCatalogue) -> BaseGeometry:
     min_lon, min_lat, max_lon, max_lat = catalogue.bounds
     window = shapely.box(
         max(min_lon - CLIP_MARGIN_DEG, -180.0),
@@ -444,6 +446,7 @@ def parse_area(data: Mapping[str, Any], catalogue: RegionCatalogue) -> Area:
         raise AreaError(problems)
 
     projection = catalogue.projection
+    geometry: BaseGeometry
     if circle is not None:
         if not catalogue.regions_within(circle.lat, circle.lon, circle.radius_km):
             raise AreaError([_outside(catalogue)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["AreaError", "CatalogueError", "GeoError", "Problem", "MAX_REPORTED_PROBLEMS"]
+__all__ = ["MAX_REPORTED_PROBLEMS", "AreaError", "CatalogueError", "GeoError", "Problem"]
 
 #: At most this many problems are reported; further ones are summarised in one
 #: last problem so that hostile input cannot produce an unbounded error body.

@@ -74,7 +74,9 @@ def _rows(mask: NDArray[np.bool_]) -> str:
     return f"rows {listed}{more}"
 
 
-def _column(values: ArrayLike, name: str, low: float, high: float, problems: list[Problem], *, low_open: bool = False) -> NDArray[np.float64]:
+def _column(
+    values: ArrayLike, name: str, low: float, high: float, problems: list[Problem], *, low_open: bool = False
+) -> NDArray[np.float64]:
     raw = np.asarray(values)
     path = f"subscriptions.circles.{name}"
     if raw.ndim != 1:
@@ -251,7 +253,8 @@ def _match_circles(alert: Area, subs: SubscriptionAreas) -> NDArray[np.bool_]:
         rest = candidates[~inside]
         if rest.size:
             points = shapely.points(subs.x[rest], subs.y[rest])
-            hits[rest] = shapely.dwithin(geometry, points, subs.radius_m[rest])
+            # types-shapely types `distance` as one float; the ufunc takes an array of them (one per point)
+            hits[rest] = shapely.dwithin(geometry, points, subs.radius_m[rest])  # type: ignore[call-overload]
     return hits
 
 
@@ -263,7 +266,7 @@ def _match_region_subscriptions(alert: Area, subs: SubscriptionAreas) -> NDArray
         raise ValueError(f"alert area names region {exc} unknown to the subscriptions' catalogue") from None
     if not columns:
         return np.zeros(subs.n_region_subscriptions, dtype=bool)
-    return subs.region_members[:, columns].any(axis=1)
+    return np.asarray(subs.region_members[:, columns].any(axis=1))
 
 
 def match_areas(alert_area: Area, subs: SubscriptionAreas) -> NDArray[np.bool_]:

@@ -38,14 +38,15 @@ from typing import TypeVar
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "MAX_RELATIVE_ERROR_SERBIA",
     "MEAN_EARTH_RADIUS_M",
     "SERBIA_BOUNDS",
-    "TransverseMercator",
     "WGS84_A",
     "WGS84_F",
+    "TransverseMercator",
     "haversine_m",
 ]
 
@@ -84,7 +85,7 @@ _DELTA = (
     56 * _N**3 / 15,
 )
 
-G = TypeVar("G", bound=shapely.Geometry)
+G = TypeVar("G", bound=BaseGeometry)
 
 
 def haversine_m(
@@ -98,7 +99,8 @@ def haversine_m(
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dl = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
     h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * radius_m * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    distance: NDArray[np.float64] = 2 * radius_m * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return distance
 
 
 def _xi_eta(lon: ArrayLike, lat: ArrayLike, lon0: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -35,11 +35,12 @@ import numpy as np
 import shapely
 from shapely.errors import ShapelyError
 from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
 
 from .errors import CatalogueError, Problem
 from .projection import TransverseMercator
 
-__all__ = ["Region", "RegionCatalogue", "default_catalogue", "load_catalogue", "DEFAULT_CATALOGUE_RESOURCE"]
+__all__ = ["DEFAULT_CATALOGUE_RESOURCE", "Region", "RegionCatalogue", "default_catalogue", "load_catalogue"]
 
 DEFAULT_CATALOGUE_RESOURCE = "data/serbia-districts.geojson"
 """Path of the default catalogue inside the ``geo`` package."""
@@ -72,7 +73,7 @@ class RegionCatalogue:
 
     name: str
     regions: Mapping[str, Region]
-    extent: shapely.Geometry = field(repr=False)
+    extent: BaseGeometry = field(repr=False)
     bounds: tuple[float, float, float, float]
     projection: TransverseMercator
     metadata: Mapping[str, Any] = field(repr=False)
@@ -101,14 +102,17 @@ class RegionCatalogue:
                 problems.append(Problem(f"regions[{region.code!r}]", "geometry must be a non-empty (Multi)Polygon"))
             elif not region.geometry.is_valid:
                 problems.append(
-                    Problem(f"regions[{region.code!r}]", f"invalid geometry: {shapely.is_valid_reason(region.geometry)}")
+                    Problem(
+                        f"regions[{region.code!r}]", f"invalid geometry: {shapely.is_valid_reason(region.geometry)}"
+                    )
                 )
         if problems:
             raise CatalogueError(problems)
         geometries = np.array([r.geometry for r in items], dtype=object)
         extent = shapely.union_all(geometries)
-        bounds = tuple(float(v) for v in shapely.total_bounds(geometries))
-        projection = TransverseMercator.for_bounds(bounds)  # type: ignore[arg-type]
+        min_x, min_y, max_x, max_y = (float(v) for v in shapely.total_bounds(geometries))
+        bounds = (min_x, min_y, max_x, max_y)
+        projection = TransverseMercator.for_bounds(bounds)
         metric = np.array([projection.to_metric(g) for g in geometries], dtype=object)
         metric = np.where(shapely.is_valid(metric), metric, shapely.make_valid(metric))
         shapely.prepare(geometries)
@@ -120,7 +124,7 @@ class RegionCatalogue:
             name=name,
             regions=MappingProxyType({r.code: r for r in items}),
             extent=extent,
-            bounds=bounds,  # type: ignore[arg-type]
+            bounds=bounds,
             projection=projection,
             metadata=MappingProxyType(dict(metadata or {})),
             _codes=tuple(r.code for r in items),
@@ -157,11 +161,12 @@ class RegionCatalogue:
         return self._index[code]
 
     # -- spatial queries ---------------------------------------------------------
-    def metric_geometry(self, code: str) -> shapely.Geometry:
+    def metric_geometry(self, code: str) -> BaseGeometry:
         """The region's geometry in the catalogue's metric plane (prepared)."""
-        return self._metric_geometries[self.index_of(code)]
+        geometry: BaseGeometry = self._metric_geometries[self.index_of(code)]
+        return geometry
 
-    def regions_intersecting(self, geometry: shapely.Geometry) -> list[str]:
+    def regions_intersecting(self, geometry: BaseGeometry) -> list[str]:
         """Codes (sorted) of the regions whose lon/lat geometry intersects ``geometry``.
 
         Closed-set semantics: a geometry that only touches a region's border
@@ -243,7 +248,7 @@ def _parse_feature(index: int, feature: Any, problems: list[Problem]) -> Region 
         problems.append(Problem(f"{path}.geometry", f"{label}: geometry must be a GeoJSON Polygon or MultiPolygon"))
     else:
         try:
-            geometry = shape(raw)
+            geometry = shape(dict(raw))
         except (ValueError, TypeError, IndexError, KeyError, AttributeError, ShapelyError) as exc:
             problems.append(Problem(f"{path}.geometry", f"{label}: unreadable coordinates ({exc})"))
         else:
@@ -254,6 +259,9 @@ def _parse_feature(index: int, feature: Any, problems: list[Problem]) -> Region 
                 problems.append(Problem(f"{path}.geometry", f"{label}: invalid geometry: {reason}"))
     if len(problems) > before or geometry is None:
         return None
+    # checked above (a problem otherwise): both are non-empty strings, and the GeoJSON type was a (Multi)Polygon
+    assert isinstance(code, str) and isinstance(name, str)
+    assert isinstance(geometry, shapely.Polygon | shapely.MultiPolygon)
     return Region(code=code, name=name, names=names, geometry=geometry)
 
 
@@ -296,7 +304,8 @@ def load_catalogue(source: str | os.PathLike[str] | IO[str] | IO[bytes], *, name
         regions.append(region)
     if problems:
         raise CatalogueError(problems)
-    metadata = data.get("properties") if isinstance(data.get("properties"), Mapping) else {}
+    properties = data.get("properties")
+    metadata = properties if isinstance(properties, Mapping) else {}
     title = name or (metadata.get("name") if isinstance(metadata.get("name"), str) else None) or "region catalogue"
     return RegionCatalogue.from_regions(regions, name=title, metadata=metadata)
 

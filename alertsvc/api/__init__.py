@@ -1,14 +1,13 @@
-"""The v1 JSON API: one blueprint; endpoint modules register on it when ``register`` is called."""
+"""The v1 JSON API: one blueprint (``blueprint.bp``); importing the package declares every endpoint on it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from . import alerts, audit_views, auth_views, cases, criteria_views, public, spec, subscriptions  # noqa: F401
+from .blueprint import bp
 
 
 def register(app: Flask) -> None:
-    from . import alerts, audit_views, auth_views, cases, criteria_views, public, spec, subscriptions  # noqa: F401
-    from ..web import cap_docs  # noqa: F401  (the CAP routes, described in the same document)
     if "api" not in app.blueprints:
         app.register_blueprint(bp)

@@ -3,39 +3,37 @@ another person), resolve; fatigue use."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlmodel import Session
-
 from .. import audit
-from ..dispatch import fanout
-from ..models import Alert, AlertUpdate, Delivery, Role, Subscription, UpdateStatus
+from ..context import runtime
+from ..models import Alert, Role
 from ..schemas import (
     AlertIn,
     AlertOut,
     ApproveIn,
+    DecisionBrief,
     DeliveryCounts,
     DeliveryOut,
     FatigueOut,
+    MessagePreview,
     OverrideOut,
     ReasonIn,
     ResolveIn,
+    TerritoryUseOut,
     UpdateIn,
     UpdateOut,
 )
 from ..services import alerts, cases, fatigue
-from . import bp
-from .registry import endpoint, runtime
+from .blueprint import bp
+from .registry import endpoint
 
 STAFF = tuple(Role)
 
 
-def update_out(s: Session, alert: Alert, upd: AlertUpdate, names: dict[int, str], *,
-               with_preview: bool = False) -> UpdateOut:
-    preview = None
-    if with_preview and upd.status == UpdateStatus.PENDING_APPROVAL:
-        preview = alerts.preview(runtime(), alert, upd.facts or alert.facts or {}, "update", upd.text)
-    counts = (DeliveryCounts(**alerts.delivery_counts(s, alert.id, upd.kind, upd.id))
-              if upd.status == UpdateStatus.SENT else None)
+def update_out(alert: Alert, record: alerts.UpdateRecord, names: dict[int, str]) -> UpdateOut:
+    upd = record.update
+    preview = ({lang: MessagePreview(**p) for lang, p in record.preview.items()}
+               if record.preview is not None else None)
+    counts = DeliveryCounts(**record.deliveries) if record.deliveries is not None else None
     return UpdateOut(id=upd.id or 0, alert_id=alert.id, kind=upd.kind, status=upd.status, text=upd.text,
                      facts=upd.facts if upd.kind == "update" else None, case_revision=upd.case_revision,
                      requested_by=names.get(upd.created_by or 0), requested_at=upd.created_at,
@@ -43,37 +41,30 @@ def update_out(s: Session, alert: Alert, upd: AlertUpdate, names: dict[int, str]
                      decision_reason=upd.decision_reason, preview=preview, deliveries=counts)
 
 
-def alert_out(s: Session, alert: Alert, with_brief: bool = True) -> AlertOut:
-    rt = runtime()
-    ovs = alerts.overrides(s, alert.id)
-    ups = alerts.updates(s, alert.id)
-    names = alerts.usernames(s, alert.requested_by, alert.decided_by, *(o.granted_by for o in ovs),
-                             *(u.created_by for u in ups), *(u.decided_by for u in ups))
+def alert_out(record: alerts.AlertRecord) -> AlertOut:
+    alert, names = record.alert, record.names
     return AlertOut(
         id=alert.id, case_id=alert.case_id, status=alert.status, area=alert.area, territories=alert.territories,
         estimated_recipients=alert.estimated_recipients, message={"text": alert.message_text},
         requested_at=alert.requested_at, requested_by=names.get(alert.requested_by),
         decided_at=alert.decided_at, decided_by=names.get(alert.decided_by or 0),
         decision_reason=alert.decision_reason, checklist=alert.checklist,
-        overrides=[OverrideOut(by=names.get(o.granted_by), reason=o.reason, at=o.granted_at) for o in ovs],
+        overrides=[OverrideOut(by=names.get(o.granted_by), reason=o.reason, at=o.granted_at)
+                   for o in record.overrides],
         case_revision=alert.case_revision, approved_revision=alert.approved_revision, facts=alert.facts,
         activated_at=alert.activated_at, expires_at=alert.expires_at, resolved_at=alert.resolved_at,
-        outcome=alert.outcome, deliveries=DeliveryCounts(**alerts.delivery_counts(s, alert.id)),
-        updates=[update_out(s, alert, u, names) for u in ups],
-        brief=alerts.brief(rt, s, alert) if with_brief else None)
+        outcome=alert.outcome, deliveries=DeliveryCounts(**record.deliveries),
+        updates=[update_out(alert, u, names) for u in record.updates],
+        brief=DecisionBrief.model_validate(record.brief) if record.brief is not None else None)
 
 
 def _read(alert_id: str) -> AlertOut:
-    with Session(runtime().engine) as s:
-        return alert_out(s, alerts.get_alert(s, alert_id))
+    return alert_out(alerts.read_alert(runtime(), alert_id))
 
 
 def _read_update(alert_id: str, update_id: int) -> UpdateOut:
-    with Session(runtime().engine) as s:
-        alert = alerts.get_alert(s, alert_id)
-        upd = alerts.get_update(s, alert_id, update_id)
-        names = alerts.usernames(s, upd.created_by, upd.decided_by)
-        return update_out(s, alert, upd, names, with_preview=True)
+    alert, record, names = alerts.read_update(runtime(), alert_id, update_id)
+    return update_out(alert, record, names)
 
 
 @endpoint(bp, "/cases/<case_id>/alerts", "POST", summary="Request an alert for a case (pending approval)",
@@ -175,14 +166,8 @@ def renew_alert(actor: audit.Actor, alert_id: str) -> AlertOut:
 @endpoint(bp, "/alerts/<alert_id>/deliveries", "GET", summary="Every delivery of the alert", tag="alerts",
           roles=(Role.SUPERVISOR,), responses={200: list[DeliveryOut]})
 def list_deliveries(actor: audit.Actor, alert_id: str) -> list[DeliveryOut]:
-    t, sub = Delivery.__table__, Subscription.__table__
-    with Session(runtime().engine) as s:
-        alerts.get_alert(s, alert_id)
-        rows = s.connection().execute(
-            sa.select(sub.c.id, t.c.channel, t.c.kind, t.c.status, t.c.attempts)
-            .join(sub, sub.c.seq == t.c.subscription_seq)
-            .where(fanout.alert_filter(s, alert_id)).order_by(t.c.id)).all()
-    return [DeliveryOut(subscription_id=r[0], channel=r[1], kind=r[2], status=r[3], attempts=r[4]) for r in rows]
+    return [DeliveryOut(subscription_id=r.subscription_id, channel=r.channel, kind=r.kind, status=r.status,
+                        attempts=r.attempts) for r in alerts.list_deliveries(runtime(), alert_id)]
 
 
 @endpoint(bp, "/fatigue", "GET", summary="Alerts per territory in the fatigue window", tag="alerts",
@@ -190,9 +175,8 @@ def list_deliveries(actor: audit.Actor, alert_id: str) -> list[DeliveryOut]:
 def get_fatigue(actor: audit.Actor) -> FatigueOut:
     rt = runtime()
     cfg = rt.settings.fatigue
-    with Session(rt.engine) as s:
-        uses = fatigue.territory_use(s, cfg, rt.clock.now(), list(rt.regions.codes()))
+    uses = fatigue.current_use(rt)
     return FatigueOut(territory_max_alerts=cfg.territory_max_alerts, territory_window_hours=cfg.territory_window_hours,
                       subscriber_max_messages=cfg.subscriber_max_messages,
                       subscriber_window_hours=cfg.subscriber_window_hours,
-                      territories=[u.to_dict() for u in uses.values()])
+                      territories=[TerritoryUseOut.model_validate(u.to_dict()) for u in uses.values()])

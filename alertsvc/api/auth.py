@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
-from sqlmodel import Session
+from flask import request
 
 from .. import audit
+from ..context import runtime
 from ..errors import Forbidden, Unauthorized
 from ..services import staff
 
@@ -23,12 +23,9 @@ def current_actor(roles: tuple[str, ...]) -> audit.Actor:
     token = bearer_token()
     if token is None:
         raise Unauthorized()
-    rt = current_app.extensions["alertsvc"]
-    with Session(rt.engine) as s:
-        user = staff.authenticate(s, token, rt.clock.now())
-        if user is None:
-            raise Unauthorized("The token is invalid, expired or revoked.")
-        actor = audit.Actor(user.id, user.username, user.role)
+    actor = staff.actor_for_token(runtime(), token)
+    if actor is None:
+        raise Unauthorized("The token is invalid, expired or revoked.")
     if roles and actor.role not in roles:
         raise Forbidden(f"This action needs the role {' or '.join(roles)}; you are {actor.role}.", actor=actor)
     return actor

@@ -5,18 +5,20 @@ from __future__ import annotations
 from flask import Response
 
 from .. import audit
+from ..context import RateLimit, runtime
 from ..models import Role
 from ..schemas import TokenIn, TokenOut, WhoAmI
 from ..services import staff
-from . import bp
 from .auth import bearer_token
-from .registry import endpoint, runtime
+from .blueprint import bp
+from .registry import endpoint
 
 ANY_STAFF = tuple(Role)
 
 
 @endpoint(bp, "/auth/token", "POST", summary="Exchange username and password for a bearer token", tag="auth",
-          body=TokenIn, responses={200: TokenOut}, errors=(401, 429))
+          body=TokenIn, responses={200: TokenOut}, errors=(401, 429),
+          limits=(RateLimit(lambda s: s.ratelimit.token_per_ip),))
 def issue_token(body: TokenIn) -> TokenOut:
     issued = staff.issue_token(runtime(), body.username, body.password)
     return TokenOut(token=issued.token, expires_at=issued.expires_at)

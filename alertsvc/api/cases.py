@@ -1,15 +1,14 @@
-"""Cases: open, read, change (re-evaluates)."""
+"""Cases: open, read, change (re-evaluates), close."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from .. import audit
-from ..models import Case, CaseEvaluation, Role
-from ..schemas import CaseCloseIn, CaseIn, CaseOut, CasePatch, EvaluationOut
-from ..services import cases
-from . import bp
-from .registry import endpoint, runtime
+from ..context import runtime
+from ..models import CaseEvaluation, Role
+from ..schemas import CaseAlertOut, CaseCloseIn, CaseIn, CaseOut, CasePatch, EvaluationOut
+from ..services import cases, closing
+from .blueprint import bp
+from .registry import endpoint
 
 STAFF = tuple(Role)
 
@@ -18,15 +17,11 @@ def evaluation_out(row: CaseEvaluation) -> EvaluationOut:
     return EvaluationOut.model_validate(row, from_attributes=True)
 
 
-def case_out(s: Session, case: Case) -> CaseOut:
-    from sqlmodel import col, select
-
-    from ..models import Alert
-
-    evals = [evaluation_out(e) for e in cases.evaluations(s, case.id)]
-    alert_rows = s.exec(select(Alert).where(Alert.case_id == case.id).order_by(col(Alert.requested_at))).all()
-    alert_list = [{"id": a.id, "status": a.status, "territories": a.territories, "requested_at": a.requested_at.isoformat(),
-                   "estimated_recipients": a.estimated_recipients} for a in alert_rows]
+def case_out(record: cases.CaseRecord) -> CaseOut:
+    case = record.case
+    evals = [evaluation_out(e) for e in record.evaluations]
+    alert_list = [CaseAlertOut(id=a.id, status=a.status, territories=a.territories, requested_at=a.requested_at,
+                               estimated_recipients=a.estimated_recipients) for a in record.alerts]
     return CaseOut(id=case.id, reference=case.reference, status=case.status, child=case.child,
                    last_seen=case.last_seen, circumstances=case.circumstances, police=case.police,
                    reporter=case.reporter, created_at=case.created_at, updated_at=case.updated_at,
@@ -35,8 +30,7 @@ def case_out(s: Session, case: Case) -> CaseOut:
 
 
 def _read(case_id: str) -> CaseOut:
-    with Session(runtime().engine) as s:
-        return case_out(s, cases.get_case(s, case_id))
+    return case_out(cases.read_case(runtime(), case_id))
 
 
 @endpoint(bp, "/cases", "POST", summary="Open a missing-child case (evaluated against the active profile)",
@@ -62,10 +56,11 @@ def patch_case(actor: audit.Actor, case_id: str, body: CasePatch) -> CaseOut:
     return _read(case_id)
 
 
-@endpoint(bp, "/cases/<case_id>/close", "POST", summary="Close a case: its active alerts are resolved (closing messages go out), pending ones "
+@endpoint(bp, "/cases/<case_id>/close", "POST",
+          summary="Close a case: its active alerts are resolved (closing messages go out), pending ones "
                   "withdrawn; its personal data is purged later",
           tag="cases", roles=(Role.OPERATOR, Role.SUPERVISOR), body=CaseCloseIn, responses={200: CaseOut},
           errors=(409,))
 def close_case(actor: audit.Actor, case_id: str, body: CaseCloseIn) -> CaseOut:
-    cases.close_case(runtime(), actor, case_id, body.outcome, body.note)
+    closing.close_case(runtime(), actor, case_id, body.outcome, body.note)
     return _read(case_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from .. import audit
+from ..context import runtime
 from ..models import Role
 from ..schemas import CriteriaOut
-from . import bp
-from .registry import endpoint, runtime
+from .blueprint import bp
+from .registry import endpoint
 
 
 @endpoint(bp, "/criteria", "GET", summary="The active criteria profile", tag="criteria",

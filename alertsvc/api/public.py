@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
+from ..context import runtime
 from ..schemas import PublicAlert
 from ..services import public
-from . import bp
-from .registry import endpoint, runtime
+from .blueprint import bp
+from .registry import endpoint
 
 
 @endpoint(bp, "/public/alerts", "GET", summary="Active alerts, public fields only", tag="public",
           responses={200: list[PublicAlert]})
 def public_alerts() -> list[PublicAlert]:
-    rt = runtime()
-    with Session(rt.engine) as s:
-        return [PublicAlert.model_validate(v) for v in public.active_alerts(rt, s)]
+    return [PublicAlert.model_validate(v) for v in public.active_alerts(runtime())]

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
+from ..context import RateLimit, rate_limited, runtime
 from ..errors import MAX_LISTED_ERRORS, BadRequest, DomainError, Forbidden, ValidationFailed
 from ..inputs import TooDeep, load_json, string_problems
+from ..services.alerts import record_refusal
 from .auth import current_actor
 
 JSON_TYPES = ("application/json",)
@@ -132,13 +134,15 @@ def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
              responses: dict[int, Any], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, roles: Sequence[str] | None = None,
              errors: Sequence[int] = (), description: str = "",
-             refusal: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             refusal: str | None = None,
+             limits: Sequence[RateLimit] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn(actor, body, query, **path)`` for ``method rule``.
 
     ``roles=None`` makes the endpoint public; otherwise a bearer token of one of these roles is required.
     ``refusal`` names the decision an endpoint takes on an alert (``alert.approval``...): a signed-in staff
     member of the wrong role is then refused *and audited* as ``<refusal>_refused`` (the service audits the
-    other refusals). The view returns ``(payload, status)`` or a payload (200) or a ``Response``.
+    other refusals). ``limits`` are rate limits (``context.RateLimit``), checked before anything else of the
+    request. The view returns ``(payload, status)`` or a payload (200) or a ``Response``.
     """
     role_tuple = tuple(roles) if roles is not None else None
 
@@ -149,8 +153,6 @@ def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
                 actor = current_actor(role_tuple) if role_tuple is not None else None
             except Forbidden as exc:
                 if refusal and exc.actor is not None and "alert_id" in path:
-                    from ..services.alerts import record_refusal
-
                     record_refusal(runtime(), exc.actor, refusal, str(path["alert_id"]), exc,
                                    path.get("update_id"))
                 raise
@@ -169,6 +171,8 @@ def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
                 return json_response(*result)
             return json_response(result)
 
+        if limits:
+            view = rate_limited(*limits)(view)
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         auto_errors = set(errors) | {500}
         if body is not None:
@@ -186,6 +190,3 @@ def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
 
     return deco
 
-
-def runtime():  # small accessor used by every view
-    return current_app.extensions["alertsvc"]

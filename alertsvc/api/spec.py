@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from .. import __version__
 from ..schemas import Problem
-from . import bp
+from .blueprint import bp
 from .registry import ENDPOINTS, Media, endpoint, json_response
 
 REF = "#/components/schemas/{model}"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import request
 
+from ..context import RateLimit, runtime
+from ..dispatch.immediate import send_confirmation
 from ..errors import DomainError
 from ..inputs import load_json
 from ..log import get_logger
 from ..schemas import ConfirmIn, SubscriptionCreated, SubscriptionIn, SubscriptionStatusOut, UnsubscribeIn
 from ..services import subscriptions
-from ..dispatch.immediate import send_confirmation
-from . import bp
-from .registry import endpoint, runtime
+from .blueprint import bp
+from .registry import endpoint
 
 log = get_logger("alertsvc.api.subscriptions")
 
@@ -34,7 +35,9 @@ def address_limit_key() -> str:
 
 
 @endpoint(bp, "/subscriptions", "POST", summary="Subscribe to alerts for an area (double opt-in)",
-          tag="subscriptions", body=SubscriptionIn, responses={202: SubscriptionCreated}, errors=(429,))
+          tag="subscriptions", body=SubscriptionIn, responses={202: SubscriptionCreated}, errors=(429,),
+          limits=(RateLimit(lambda s: s.ratelimit.subscribe_per_address, key=address_limit_key),
+                  RateLimit(lambda s: s.ratelimit.subscribe_per_ip)))
 def subscribe(body: SubscriptionIn) -> tuple[SubscriptionCreated, int]:
     """A confirmation code goes out over the channel. The answer is the same whether or not the address
     was already subscribed."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from channels import ChannelError, Message
 
+from .. import store
 from ..log import get_logger
-from ..models import Subscription
+from ..models import DeliveryKind, Subscription
 from ..runtime import Runtime
 
 log = get_logger("alertsvc.dispatch")
@@ -15,13 +14,13 @@ log = get_logger("alertsvc.dispatch")
 
 def send_confirmation(rt: Runtime, sub_id: str, code: str) -> bool:
     """Send the 6-digit code. A failure is logged (ids only); the citizen can ask again."""
-    with Session(rt.engine) as s:
-        sub = s.get(Subscription, sub_id)
+    with store.read(rt) as s:
+        sub = store.get(s, Subscription, sub_id)
         if sub is None or sub.address is None:
             return False
         channel, address, language = sub.channel, sub.address, sub.language
     rendered = rt.renderer.confirmation(channel, language, code=code)
-    message = Message(channel=channel, address=address, kind="confirmation", text=rendered.text,
+    message = Message(channel=channel, address=address, kind=DeliveryKind.CONFIRMATION, text=rendered.text,
                       subject=rendered.subject, html=rendered.html, reference=f"confirm-{sub_id}")
     try:
         rt.channel(channel).send(message)

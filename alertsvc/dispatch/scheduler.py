@@ -1,53 +1,44 @@
 """Periodic work inside every worker, run once per deployment: each job first takes a lease row in the
-database (``scheduler_lock``); only the worker holding the lease runs it."""
+database (``scheduler_lock``); only the worker holding the lease runs it.
+
+The jobs are handed in by the wiring (``alertsvc.jobs.periodic_jobs``, passed by ``alertsvc worker``): this
+module knows how to run a job, not which jobs there are."""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ..log import get_logger
-from ..models import SchedulerLock
 from ..runtime import Runtime
+from ..store import leases
 
 log = get_logger("alertsvc.scheduler")
 
 
 def try_lease(rt: Runtime, name: str, holder: str, ttl: timedelta) -> bool:
     """Take or renew the lease ``name`` for ``holder``; True when this holder has it now."""
-    t = SchedulerLock.__table__
-    now = rt.clock.now()
-    with rt.engine.begin() as conn:
-        res = conn.execute(sa.update(t).where(t.c.name == name, sa.or_(t.c.holder == holder, t.c.expires_at < now))
-                           .values(holder=holder, expires_at=now + ttl))
-        if res.rowcount:
-            return True
-        exists = conn.execute(sa.select(t.c.name).where(t.c.name == name)).first()
-        if exists is None:
-            try:
-                with conn.begin_nested():
-                    conn.execute(sa.insert(t).values(name=name, holder=holder, expires_at=now + ttl))
-                return True
-            except sa.exc.IntegrityError:
-                return False
-    return False
+    return leases.try_lease(rt.engine, name, holder, rt.clock.now(), ttl)
 
 
-def jobs() -> dict[str, tuple[int, Callable[[Runtime], int]]]:
-    from ..services import alerts, privacy
-    from .worker import sweep_stuck
-
-    return {"sweep_stuck": (60, sweep_stuck), "expire_alerts": (60, alerts.expire_due),
-            "purge_personal_data": (3600, privacy.purge_due)}
+Job = tuple[int, Callable[[Runtime], int]]  # (interval in seconds, the job; it returns how many things it did)
 
 
-def run_job(rt: Runtime, name: str, holder: str) -> int | None:
-    interval, fn = jobs()[name]
+def _deployment_jobs() -> Mapping[str, Job]:
+    """The deployment's jobs, for callers that pass none (tests that run one job by name). The wiring module is
+    imported here, late, only then: ``alertsvc worker`` hands its jobs in."""
+    from ..jobs import periodic_jobs
+
+    return periodic_jobs()
+
+
+def run_job(rt: Runtime, name: str, holder: str, jobs: Mapping[str, Job] | None = None) -> int | None:
+    """Run the job ``name`` of ``jobs`` if this holder has (or takes) its lease; None when another one has it."""
+    interval, fn = (jobs if jobs is not None else _deployment_jobs())[name]
     if not try_lease(rt, name, holder, timedelta(seconds=interval * 2)):
         return None
     n = fn(rt)
@@ -55,11 +46,11 @@ def run_job(rt: Runtime, name: str, holder: str) -> int | None:
     return n
 
 
-def start_scheduler(rt: Runtime) -> BackgroundScheduler:
+def start_scheduler(rt: Runtime, jobs: Mapping[str, Job]) -> BackgroundScheduler:
     holder = f"{socket.gethostname()}:{os.getpid()}"
     scheduler = BackgroundScheduler(timezone="UTC")
-    for name, (interval, _) in jobs().items():
-        scheduler.add_job(run_job, "interval", seconds=interval, args=(rt, name, holder), id=name,
+    for name, (interval, _) in jobs.items():
+        scheduler.add_job(run_job, "interval", seconds=interval, args=(rt, name, holder, jobs), id=name,
                           max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

@@ -6,12 +6,15 @@ the provider's acceptance and the status update leaves the row ``sending``; the 
 ``failed`` ("outcome unknown") instead of sending them again. Retries happen only for errors the channel marks
 safe to retry (nothing was accepted), with exponential backoff.
 
-Claiming: a fan-out writes its rows with consecutive-ish ids and one ``delivery_batch`` row bracketing them.
-A worker locks the oldest open batch, takes the next queued rows from the batch's cursor over the primary key
-(``FOR UPDATE SKIP LOCKED``), moves them to ``sending`` and advances the cursor, all in one short transaction.
-Rows waiting for a retry are claimed first, through a small partial index. So any number of workers on any
-number of machines share the queue on PostgreSQL, and a fresh row costs no index but the primary key; SQLite
-serialises writers (one worker is the supported setup there).
+Claiming (``alertsvc.store.deliveries.claim``): a fan-out writes its rows with consecutive-ish ids and one
+``delivery_batch`` row bracketing them. A worker locks the oldest open batch, takes the next queued rows from the
+batch's cursor over the primary key (``FOR UPDATE SKIP LOCKED``), moves them to ``sending`` and advances the
+cursor, all in one short transaction. Rows waiting for a retry are claimed first, through a small partial index.
+So any number of workers on any number of machines share the queue on PostgreSQL, and a fresh row costs no index
+but the primary key; SQLite serialises writers (one worker is the supported setup there).
+
+Every status change goes through ``alertsvc.store.deliveries`` (the delivery state machine); this module decides
+(render, send, retry or not) and reports each outcome as a ``SendOutcome``.
 """
 
 from __future__ import annotations
@@ -19,88 +22,41 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from channels import ChannelError, Message
 
+from .. import store
+from ..facts import message_facts
 from ..log import get_logger
-from ..models import (
-    Alert,
-    AlertUpdate,
-    Delivery,
-    DeliveryBatch,
-    DeliveryStatus,
-    Subscription,
-)
+from ..models import Alert, AlertUpdate, DeliveryKind, DeliveryStatus
 from ..runtime import Runtime
-from ..services.subscriptions import unsubscribe_url
+from ..store import deliveries, recipients
+from ..store.deliveries import Claimed, SendOutcome
+from ..unsubscribe import unsubscribe_url
+
+__all__ = ["MAX_ATTEMPTS", "STUCK_AFTER", "Claimed", "Dispatcher", "SendOutcome", "claim", "run_worker",
+           "sweep_stuck"]
 
 log = get_logger("alertsvc.worker")
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=5)
-MAX_WINDOWS = 8  # id windows scanned per claim (a batch of suppressed rows is passed over in a few claims)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    alert_id: str
-    subscription_seq: int
-    channel: str
-    kind: str
-    update_id: int
-    attempts: int
-
-
-def _take(conn: sa.Connection, pick: sa.Select[Any], now: datetime, pg: bool) -> list[Claimed]:
-    """Move the rows ``pick`` selects to ``sending`` (attempts + 1); returns them."""
-    t = Delivery.__table__
-    if pg:
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (sa.update(t).where(t.c.id.in_(pick.scalar_subquery()))
-            .values(status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1, updated_at=now)
-            .returning(t.c.id, t.c.alert_id, t.c.subscription_seq, t.c.channel, t.c.kind, t.c.update_id,
-                       t.c.attempts))
-    return [Claimed(*r) for r in conn.execute(stmt)]
+STUCK_REASON = "outcome unknown: worker stopped mid-send"
 
 
 def claim(rt: Runtime, limit: int) -> list[Claimed]:
     """Move up to ``limit`` due rows to ``sending`` and commit: the intent is recorded before any send.
     Retries that are due come first, then fresh rows from the open batches' cursors, oldest batch first."""
-    now = rt.clock.now()
-    t, b = Delivery.__table__, DeliveryBatch.__table__
-    pg = rt.is_postgres
-    with rt.engine.begin() as conn:
-        got = _take(conn, sa.select(t.c.id).where(
-            t.c.status == DeliveryStatus.QUEUED, t.c.next_attempt_at.is_not(None), t.c.next_attempt_at <= now)
-            .order_by(t.c.next_attempt_at).limit(limit), now, pg)
-        for _ in range(MAX_WINDOWS):
-            if len(got) >= limit:
-                break
-            open_batch = sa.select(b.c.id, b.c.next_id, b.c.last_id).where(b.c.next_id <= b.c.last_id) \
-                .order_by(b.c.id).limit(1)
-            row = conn.execute(open_batch.with_for_update() if pg else open_batch).first()
-            if row is None:
-                break
-            batch_id, cursor, last = row
-            want = limit - len(got)
-            end = min(cursor + want * 2, last + 1)  # a bounded window of ids, however fresh the statistics
-            fresh = _take(conn, sa.select(t.c.id).where(
-                t.c.id >= cursor, t.c.id < end, t.c.status == DeliveryStatus.QUEUED, t.c.next_attempt_at.is_(None))
-                .order_by(t.c.id).limit(want), now, pg)
-            # Rows this scan skipped are not queued, or are locked by a claim through an overlapping batch or by
-            # a cancel; either way they do not need this cursor.
-            cursor = max(d.id for d in fresh) + 1 if len(fresh) == want else end
-            conn.execute(sa.update(b).where(b.c.id == batch_id).values(next_id=cursor))
-            got += fresh
-    return sorted(got, key=lambda c: c.id)
+    return deliveries.claim(rt.engine, rt.clock.now(), limit)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after ``attempts`` tries: 5 s, 10 s, 20 s, ... at most 10 minutes."""
+    return timedelta(seconds=min(600, 5 * 2 ** (attempts - 1)))
 
 
 class Dispatcher:
@@ -117,17 +73,16 @@ class Dispatcher:
     def facts(self, s: Session, alert_id: str, update_id: int) -> Any:
         """What a message of this alert (``update_id`` 0) or update says: the facts as a supervisor approved
         them (``alert.facts``, or the update's own), never the live case."""
-        from ..services.facts import message_facts
-
         key = ("facts", alert_id, update_id)
         if key not in self._cache:
-            alert = s.get(Alert, alert_id)
-            upd = s.get(AlertUpdate, update_id) if update_id else None
+            alert = store.get(s, Alert, alert_id)
+            upd = store.get(s, AlertUpdate, update_id) if update_id else None
             assert alert is not None and alert.facts is not None
             published = upd.facts if upd is not None and upd.facts else alert.facts
             self._cache[key] = message_facts(
-                self.rt, alert, published, update_text=upd.text if upd and upd.kind == "update" else None,
-                outcome=alert.outcome if upd and upd.kind == "closing" else None)
+                self.rt, alert, published,
+                update_text=upd.text if upd and upd.kind == DeliveryKind.UPDATE else None,
+                outcome=alert.outcome if upd and upd.kind == DeliveryKind.CLOSING else None)
         return self._cache[key]
 
     def _template(self, s: Session, d: Claimed, language: str) -> Any:
@@ -154,18 +109,14 @@ class Dispatcher:
         batch = claim(self.rt, self.batch_size)
         if not batch:
             return 0
-        results: list[dict[str, Any]] = []
-        with Session(self.rt.engine) as s:
-            st = Subscription.__table__
-            subs = {sub.seq: sub for sub in s.connection().execute(
-                sa.select(st.c.seq, st.c.id, st.c.address, st.c.language)
-                .where(st.c.seq.in_({d.subscription_seq for d in batch})))}
+        outcomes: list[SendOutcome] = []
+        with store.read(self.rt) as s:
+            subs = recipients.for_sending(s.connection(), {d.subscription_seq for d in batch})
             messages = []
             for d in batch:
                 sub = subs.get(d.subscription_seq)
                 if sub is None or not sub.address:  # unsubscribed since: the address is gone
-                    results.append({"i": d.id, "s": DeliveryStatus.CANCELLED, "p": None, "e": "unsubscribed",
-                                    "n": None})
+                    outcomes.append(SendOutcome(d.id, DeliveryStatus.CANCELLED, error="unsubscribed"))
                     continue
                 messages.append((d, self._message(s, d, sub)))
         # No database connection is held while the providers are called.
@@ -175,41 +126,18 @@ class Dispatcher:
                 receipt = self.rt.channel(d.channel).send(message)
             except ChannelError as exc:
                 code = (exc.code or type(exc).__name__)[:200]
-                if exc.retry_safe and d.attempts < MAX_ATTEMPTS:
-                    delay = timedelta(seconds=min(600, 5 * 2 ** (d.attempts - 1)))
-                    results.append({"i": d.id, "s": DeliveryStatus.QUEUED, "p": None, "e": code, "n": now() + delay})
+                if exc.retry_safe and d.attempts < MAX_ATTEMPTS:  # nothing was accepted: safe to send again
+                    outcomes.append(SendOutcome(d.id, DeliveryStatus.QUEUED, error=code,
+                                                next_attempt_at=now() + retry_delay(d.attempts)))
                 else:
-                    results.append({"i": d.id, "s": DeliveryStatus.FAILED, "p": None, "e": code, "n": None})
+                    outcomes.append(SendOutcome(d.id, DeliveryStatus.FAILED, error=code))
                 log.warning("delivery.failed", extra={"delivery_id": d.id, "attempt": d.attempts,
                                                       "channel": d.channel, "error_type": code})
                 continue
-            results.append({"i": d.id, "s": DeliveryStatus.SENT, "p": receipt.provider_id, "e": None, "n": None})
-        self._record(results)
+            outcomes.append(SendOutcome(d.id, DeliveryStatus.SENT, provider_id=receipt.provider_id))
+        deliveries.record_outcomes(self.rt.engine, outcomes, self.rt.clock.now())
         log.info("deliveries.batch", extra={"count": len(batch), "worker": self.name})
         return len(batch)
-
-    def _record(self, results: list[dict[str, Any]]) -> None:
-        t = Delivery.__table__
-        now = self.rt.clock.now()
-        with self.rt.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # one statement for the whole batch
-                conn.execute(sa.text(
-                    "UPDATE delivery AS d SET status = v.status, provider_id = v.provider_id, error = v.error, "
-                    "next_attempt_at = v.next_attempt_at, updated_at = :now "
-                    "FROM unnest(CAST(:i AS bigint[]), CAST(:s AS text[]), CAST(:p AS text[]), CAST(:e AS text[]), "
-                    "CAST(:n AS timestamptz[])) AS v(id, status, provider_id, error, next_attempt_at) "
-                    "WHERE d.id = v.id AND d.status = 'sending'"),
-                    {"now": now, **{k: [r[k] if k != "s" else str(r[k]) for r in results] for k in "ispen"}})
-                return
-            grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)  # SQLite: one executemany per status
-            for r in results:
-                grouped[str(r["s"])].append(r)
-            for status, rows in grouped.items():
-                conn.execute(
-                    sa.update(t).where(t.c.id == sa.bindparam("i"), t.c.status == DeliveryStatus.SENDING)
-                    .values(status=status, provider_id=sa.bindparam("p"), error=sa.bindparam("e"),
-                            next_attempt_at=sa.bindparam("n"), updated_at=now),
-                    rows)
 
     def drain(self) -> int:
         """Send until nothing is due (tests and the one-shot CLI use it)."""
@@ -222,13 +150,7 @@ class Dispatcher:
 def sweep_stuck(rt: Runtime) -> int:
     """Rows left ``sending`` by a worker that died: the provider may have accepted them, so they are never
     re-sent; they become ``failed`` with the reason, and are counted."""
-    now = rt.clock.now()
-    t = Delivery.__table__
-    with rt.engine.begin() as conn:
-        res = conn.execute(sa.update(t).where(t.c.status == DeliveryStatus.SENDING, t.c.updated_at < now - STUCK_AFTER)
-                           .values(status=DeliveryStatus.FAILED, error="outcome unknown: worker stopped mid-send",
-                                   updated_at=now))
-    n = res.rowcount or 0
+    n = deliveries.sweep_sending(rt.engine, rt.clock.now(), STUCK_AFTER, STUCK_REASON)
     if n:
         log.warning("deliveries.reconciled", extra={"count": n})
     return n

@@ -19,17 +19,16 @@ same transaction as the status change, writes one delivery row per recipient (th
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 import criteria
 import geo
 
-from .. import audit
-from ..db import transaction
+from .. import audit, store
 from ..dispatch import fanout
 from ..errors import (
     Conflict,
@@ -48,17 +47,17 @@ from ..models import (
     AlertStatus,
     AlertUpdate,
     Case,
-    CaseEvaluation,
     CaseStatus,
-    Delivery,
-    DeliveryBatch,
-    DeliveryStatus,
-    Staff,
     UpdateStatus,
 )
 from ..runtime import Runtime
+from ..store import alerts as alert_rows
+from ..store import cases as case_rows
+from ..store import deliveries as delivery_rows
+from ..store import staff as staff_rows
 from . import cases, facts, fatigue
 from .common import get_or_404, parse_area
+from .subscriptions import unsubscribe_url
 
 T = TypeVar("T")
 REFUSALS = (Forbidden, Conflict, TooManyRequests, ValidationFailed)
@@ -89,7 +88,7 @@ def request_alert(rt: Runtime, actor: audit.Actor, case_id: str, area_data: dict
                   text: str | None) -> str:
     area = parse_alert_area(rt, area_data)
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case = cases.get_case(s, case_id)
         if case.status != CaseStatus.OPEN:
             raise Conflict(f"case {case.reference} is {case.status}; alerts need an open case")
@@ -97,8 +96,7 @@ def request_alert(rt: Runtime, actor: audit.Actor, case_id: str, area_data: dict
         alert = Alert(case_id=case.id, area=area.to_json(), territories=area.territories(rt.regions),
                       message_text=text, estimated_recipients=rec.per_channel(), requested_by=actor.id or 0,
                       requested_at=now, case_revision=case.revision)
-        s.add(alert)
-        s.flush()
+        alert_rows.add(s, alert)
         audit.record(s, actor, "alert.requested", object_type="alert", object_id=alert.id, case_id=case.id, now=now,
                      details={"area_kind": area.kind, "territories": alert.territories,
                               "case_revision": case.revision,
@@ -109,17 +107,11 @@ def request_alert(rt: Runtime, actor: audit.Actor, case_id: str, area_data: dict
 # --- four eyes ---------------------------------------------------------------------------------------
 def _editors(s: Session, case_id: str, after_revision: int, upto_revision: int | None = None) -> set[int]:
     """Who changed the case's facts in revisions ``after_revision + 1 .. upto_revision``."""
-    q = select(CaseEvaluation.evaluated_by).where(CaseEvaluation.case_id == case_id,
-                                                  CaseEvaluation.trigger == "updated",
-                                                  col(CaseEvaluation.case_revision) > after_revision)
-    if upto_revision is not None:
-        q = q.where(col(CaseEvaluation.case_revision) <= upto_revision)
-    return {i for i in s.exec(q).all() if i is not None}
+    return case_rows.editors(s, case_id, after_revision, upto_revision)
 
 
 def overrides(s: Session, alert_id: str) -> list[AlertOverride]:
-    return list(s.exec(select(AlertOverride).where(AlertOverride.alert_id == alert_id)
-                       .order_by(col(AlertOverride.id))))
+    return alert_rows.overrides(s, alert_id)
 
 
 def excluded_approvers(s: Session, alert: Alert) -> dict[int, str]:
@@ -165,9 +157,9 @@ def _refusal(exc: DomainError) -> dict[str, Any]:
 
 def record_refusal(rt: Runtime, actor: audit.Actor, decision: str, alert_id: str, exc: DomainError,
                    update_id: int | None = None) -> None:
-    """Audit a refused decision (in its own transaction: the refused one was rolled back)."""
-    with transaction(rt.engine) as s:
-        alert = s.get(Alert, alert_id)
+    """Audit a refused decision, in a transaction of its own (the refused decision changed nothing)."""
+    with store.write(rt) as s:
+        alert = alert_rows.get_alert(s, alert_id)
         if alert is None:
             return  # no such alert: nothing was decided about anything
         details = _refusal(exc)
@@ -186,7 +178,7 @@ def _decision(rt: Runtime, actor: audit.Actor, decision: str, alert_id: str, fn:
         raise
 
 
-def _require_criteria(rt: Runtime, case: Case, now: datetime) -> None:
+def _require_criteria(rt: Runtime, case: Case, now: datetime) -> criteria.Evaluation:
     profile = rt.active_profile
     evaluation = criteria.evaluate(profile, cases.facts_of(case), now=now)
     if not evaluation.met:
@@ -195,6 +187,7 @@ def _require_criteria(rt: Runtime, case: Case, now: datetime) -> None:
             f"The case does not meet the active profile {profile.id!r}: "
             + ", ".join(u["criterion"] for u in unmet) + ".",
             extra={"profile": profile.id, "version": profile.version, "unmet": unmet})
+    return evaluation
 
 
 def _check_checklist(rt: Runtime, checklist: dict[str, bool]) -> None:
@@ -222,9 +215,10 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checkl
              case_revision: int | None) -> dict[str, int]:
     now = rt.clock.now()
     profile = rt.active_profile
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case, alert = _lock_case_and_alert(s, alert_id)
-        _check_four_eyes(excluded_approvers(s, alert), actor, "this alert")
+        excluded = excluded_approvers(s, alert)
+        _check_four_eyes(excluded, actor, "this alert")
         if alert.status != AlertStatus.PENDING_APPROVAL:
             raise Conflict(f"alert is {alert.status}, not pending_approval")
         if case.status != CaseStatus.OPEN:
@@ -233,7 +227,7 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checkl
             raise Conflict(f"The case changed since you read it (revision {case_revision}, now {case.revision}); "
                            "read it again before approving.", extra={"case_revision": case.revision})
         _check_checklist(rt, checklist)
-        _require_criteria(rt, case, now)
+        evaluation = _require_criteria(rt, case, now)
         uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
         over = fatigue.blocked(uses)
         if over and not overrides(s, alert.id):
@@ -246,6 +240,7 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checkl
                        "territories": [u.to_dict() for u in over]})
         suppressed = fanout.over_budget(s, rt.settings.fatigue, now)
         chunks = fanout.alert_recipients(s, rt.engine, rt.regions, parse_alert_area(rt, alert.area))
+        alert.decision_brief = _compose_brief(rt, s, alert, case, evaluation, uses, excluded)
         alert.status = AlertStatus.ACTIVE
         alert.decided_by, alert.decided_at, alert.decision_reason = actor.id, now, reason
         alert.checklist = dict(checklist)
@@ -276,7 +271,7 @@ def grant_override(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) 
 
 def _override(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None:
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         alert = _lock_alert(s, alert_id)
         if actor.id == alert.requested_by:
             raise FourEyesViolation("The person who requested an alert cannot override its fatigue budget.")
@@ -296,10 +291,11 @@ def reject_alert(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) ->
 
 def _reject(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None:
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.PENDING_APPROVAL:
             raise Conflict(f"alert is {alert.status}, not pending_approval")
+        alert.decision_brief = _pending_brief(rt, s, alert, now)
         alert.status = AlertStatus.REJECTED
         alert.decided_by, alert.decided_at, alert.decision_reason = actor.id, now, reason
         s.add(alert)
@@ -309,8 +305,6 @@ def _reject(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str) -> None
 
 # --- updates -----------------------------------------------------------------------------------------
 def _placeholder_unsubscribe(rt: Runtime) -> str:
-    from .subscriptions import unsubscribe_url
-
     return unsubscribe_url(rt, "00000000-0000-0000-0000-000000000000")
 
 
@@ -330,22 +324,21 @@ def preview(rt: Runtime, alert: Alert, published: dict[str, Any], kind: str = "u
 
 
 def get_update(s: Session, alert_id: str, update_id: int) -> AlertUpdate:
-    upd = s.get(AlertUpdate, update_id)
+    upd = alert_rows.get_update(s, update_id)
     if upd is None or upd.alert_id != alert_id or upd.kind != "update":
         raise NotFound(f"no update {update_id} of alert {alert_id}")
     return upd
 
 
 def updates(s: Session, alert_id: str) -> list[AlertUpdate]:
-    return list(s.exec(select(AlertUpdate).where(AlertUpdate.alert_id == alert_id)
-                       .order_by(col(AlertUpdate.id))))
+    return alert_rows.updates(s, alert_id)
 
 
 def request_update(rt: Runtime, actor: audit.Actor, alert_id: str, text: str, refresh_facts: bool = False) -> int:
     """An update waiting for a second person. With ``refresh_facts`` it carries the case's public facts as they
     are now, to replace what the public sees (the case must still meet the active profile)."""
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.ACTIVE:
             raise Conflict(f"alert is {alert.status}; updates go to active alerts")
@@ -358,8 +351,7 @@ def request_update(rt: Runtime, actor: audit.Actor, alert_id: str, text: str, re
                 raise Conflict("The case's public facts are the ones already published; send the text alone.")
         upd = AlertUpdate(alert_id=alert.id, kind="update", status=UpdateStatus.PENDING_APPROVAL, text=text,
                           facts=snap, case_revision=case.revision, created_by=actor.id, created_at=now)
-        s.add(upd)
-        s.flush()
+        alert_rows.add(s, upd)
         audit.record(s, actor, "alert.update_requested", object_type="alert", object_id=alert.id,
                      case_id=alert.case_id, now=now,
                      details={"update_id": upd.id, "case_revision": case.revision,
@@ -375,7 +367,7 @@ def approve_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: in
 
 def _approve_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int, reason: str) -> dict[str, int]:
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case, alert = _lock_case_and_alert(s, alert_id)
         upd = get_update(s, alert.id, update_id)
         _check_four_eyes(excluded_update_approvers(s, alert, upd), actor, "this update")
@@ -415,7 +407,7 @@ def reject_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int
 
 def _reject_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: int, reason: str) -> None:
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         alert = _lock_alert(s, alert_id)
         upd = get_update(s, alert.id, update_id)
         if upd.status != UpdateStatus.PENDING_APPROVAL:
@@ -431,21 +423,11 @@ def _reject_update(rt: Runtime, actor: audit.Actor, alert_id: str, update_id: in
 def _cancel_queued(s: Session, alert_id: str, now: datetime) -> int:
     """Cancel what has not been sent, and close the alert's batches so workers stop scanning them (a row of
     another alert inside one of these ranges stays claimable through its own batch)."""
-    t, b = Delivery.__table__, DeliveryBatch.__table__
-    conn = s.connection()
-    res = conn.execute(sa.update(t).where(fanout.alert_filter(s, alert_id), t.c.status == DeliveryStatus.QUEUED)
-                       .values(status=DeliveryStatus.CANCELLED, updated_at=now))
-    conn.execute(sa.update(b).where(b.c.alert_id == alert_id).values(next_id=b.c.last_id + 1))
-    return res.rowcount or 0
+    return delivery_rows.cancel_queued(s, alert_id, now)
 
 
 def _withdraw_pending_updates(s: Session, alert_id: str, now: datetime) -> int:
-    res = s.connection().execute(
-        sa.update(AlertUpdate.__table__)
-        .where(AlertUpdate.__table__.c.alert_id == alert_id,
-               AlertUpdate.__table__.c.status == UpdateStatus.PENDING_APPROVAL)
-        .values(status=UpdateStatus.WITHDRAWN, decided_at=now))
-    return res.rowcount or 0
+    return alert_rows.withdraw_pending_updates(s, alert_id, now)
 
 
 def _end(s: Session, actor: audit.Actor, alert: Alert, outcome: str, note: str | None, status: AlertStatus,
@@ -455,8 +437,7 @@ def _end(s: Session, actor: audit.Actor, alert: Alert, outcome: str, note: str |
     withdrawn = _withdraw_pending_updates(s, alert.id, now)
     upd = AlertUpdate(alert_id=alert.id, kind="closing", status=UpdateStatus.SENT, text=note, created_by=actor.id,
                       created_at=now)
-    s.add(upd)
-    s.flush()
+    alert_rows.add(s, upd)
     counts = fanout.follow_up(s, alert.id, "closing", upd.id or 0, now)
     alert.status = status
     alert.outcome = outcome
@@ -473,7 +454,7 @@ def end_alert(rt: Runtime, actor: audit.Actor, alert_id: str, outcome: str, note
               status: AlertStatus = AlertStatus.RESOLVED) -> dict[str, int]:
     """Resolve (or expire): cancel undelivered messages, send one closing message to everyone reached."""
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.ACTIVE:
             raise Conflict(f"alert is {alert.status}; only active alerts can be resolved")
@@ -483,9 +464,7 @@ def end_alert(rt: Runtime, actor: audit.Actor, alert_id: str, outcome: str, note
 def end_case_alerts(s: Session, actor: audit.Actor, case: Case, outcome: str, now: datetime) -> dict[str, list[str]]:
     """Closing a case (inside its transaction): its active alerts are resolved with their closing messages,
     and alerts still waiting for a decision are withdrawn."""
-    rows = s.exec(select(Alert).where(Alert.case_id == case.id,
-                                      col(Alert.status).in_([AlertStatus.ACTIVE, AlertStatus.PENDING_APPROVAL]))
-                  .order_by(col(Alert.requested_at)).with_for_update()).all()
+    rows = alert_rows.lock_open_of_case(s, case.id)
     out: dict[str, list[str]] = {"resolved": [], "withdrawn": []}
     for alert in rows:
         if alert.status == AlertStatus.ACTIVE:
@@ -508,7 +487,7 @@ def renew_alert(rt: Runtime, actor: audit.Actor, alert_id: str) -> datetime:
 
 def _renew(rt: Runtime, actor: audit.Actor, alert_id: str) -> datetime:
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         alert = _lock_alert(s, alert_id)
         if alert.status != AlertStatus.ACTIVE:
             raise Conflict(f"alert is {alert.status}; only active alerts can be renewed")
@@ -523,9 +502,8 @@ def _renew(rt: Runtime, actor: audit.Actor, alert_id: str) -> datetime:
 def expire_due(rt: Runtime) -> int:
     """Periodic: end every active alert past its expiry (closing messages go out as on resolve)."""
     now = rt.clock.now()
-    with Session(rt.engine) as s:
-        due = s.exec(select(Alert.id).where(Alert.status == AlertStatus.ACTIVE,
-                                            col(Alert.expires_at) <= now)).all()
+    with store.read(rt) as s:
+        due = alert_rows.due_to_expire(s, now)
     for alert_id in due:
         try:
             end_alert(rt, audit.SYSTEM, alert_id, "expired", None, AlertStatus.EXPIRED)
@@ -536,33 +514,22 @@ def expire_due(rt: Runtime) -> int:
 
 # --- reading -----------------------------------------------------------------------------------------
 def usernames(s: Session, *ids: int | None) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {i: u for i, u in s.exec(select(Staff.id, Staff.username).where(col(Staff.id).in_(wanted))).all()
-            if i is not None}
+    return staff_rows.usernames(s, {i for i in ids if i})
 
 
-def brief(rt: Runtime, s: Session, alert: Alert) -> dict[str, Any]:
-    """Everything a supervisor needs on one screen: the facts to publish, criteria now, who may not decide,
-    area, reach, territory budget, SMS size."""
-    case = cases.get_case(s, alert.case_id)
-    now = rt.clock.now()
-    evaluation = criteria.evaluate(rt.active_profile, cases.facts_of(case), now=now)
-    uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
+def _compose_brief(rt: Runtime, s: Session, alert: Alert, case: Case, evaluation: criteria.Evaluation,
+                   uses: dict[str, fatigue.TerritoryUse], excluded: dict[int, str]) -> dict[str, Any]:
+    """The brief of a pending alert (JSON-ready: it is stored with the alert when it is decided)."""
     current = facts.snapshot(case)
-    to_publish = alert.facts if alert.status != AlertStatus.PENDING_APPROVAL and alert.facts else current
-    excluded = excluded_approvers(s, alert) if alert.status == AlertStatus.PENDING_APPROVAL else {}
     names = usernames(s, *excluded)
+    mf = facts.message_facts(rt, alert, current)
     url = _placeholder_unsubscribe(rt)
-    mf = facts.message_facts(rt, alert, to_publish)
     return {
         "case": {"id": case.id, "reference": case.reference, "status": case.status, "revision": case.revision},
         "evaluation": evaluation.to_dict(),
         "approval_checklist": [{"id": i.id, "text": i.text} for i in rt.active_profile.approval_checklist],
-        "facts": to_publish,
-        "facts_changed_since_approval": (facts.differences(alert.facts, current)
-                                         if alert.facts is not None and case.purged_at is None else []),
+        "facts": current,
+        "facts_changed_since_approval": [],
         "cannot_approve": [{"username": names.get(i, str(i)), "why": why} for i, why in excluded.items()],
         "area": alert.area, "territories": alert.territories,
         "estimated_recipients": alert.estimated_recipients,
@@ -572,14 +539,94 @@ def brief(rt: Runtime, s: Session, alert: Alert) -> dict[str, Any]:
     }
 
 
+def _pending_brief(rt: Runtime, s: Session, alert: Alert, now: datetime) -> dict[str, Any]:
+    case = cases.get_case(s, alert.case_id)
+    evaluation = criteria.evaluate(rt.active_profile, cases.facts_of(case), now=now)
+    uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)
+    return _compose_brief(rt, s, alert, case, evaluation, uses, excluded_approvers(s, alert))
+
+
+def _decided_brief(s: Session, alert: Alert) -> dict[str, Any] | None:
+    """The brief stored at the decision, read as it was (nothing evaluated, counted or rendered again) but for
+    what concerns the case since: its latest stored evaluation when it was evaluated again after the decision,
+    and which published facts differ from it now."""
+    stored = alert.decision_brief
+    if stored is None:
+        return None  # decided before briefs were stored
+    case = cases.get_case(s, alert.case_id)
+    out = {**stored, "evaluation_at_decision": stored["evaluation"]}
+    latest = case_rows.latest_evaluation(s, case.id)
+    if latest is not None and (latest.case_revision > stored["case"]["revision"]
+                               or (alert.decided_at is not None and latest.evaluated_at > alert.decided_at)):
+        out["evaluation"] = {"profile": latest.profile, "version": latest.version, "met": latest.met,
+                             "results": latest.results}
+    out["facts_changed_since_approval"] = (facts.differences(alert.facts, facts.snapshot(case))
+                                           if alert.facts is not None and case.purged_at is None else [])
+    return out
+
+
+def brief(rt: Runtime, s: Session, alert: Alert) -> dict[str, Any] | None:
+    """Everything a supervisor needs on one screen: the facts to publish, criteria, who may not decide, area,
+    reach, territory budget, SMS size. Computed while the alert awaits a decision; once approved or rejected,
+    the brief stored at the decision (None for alerts withdrawn undecided or decided before 0007)."""
+    if alert.status == AlertStatus.PENDING_APPROVAL:
+        return _pending_brief(rt, s, alert, rt.clock.now())
+    return _decided_brief(s, alert)
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    update: AlertUpdate
+    preview: dict[str, dict[str, Any]] | None
+    deliveries: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """An alert as staff read it: its overrides, updates, delivery counts, the brief and staff names by id."""
+    alert: Alert
+    overrides: list[AlertOverride]
+    updates: list[UpdateRecord]
+    deliveries: dict[str, int]
+    brief: dict[str, Any] | None
+    names: dict[int, str]
+
+
+def _update_record(rt: Runtime, s: Session, alert: Alert, upd: AlertUpdate, with_preview: bool) -> UpdateRecord:
+    shown = None
+    if with_preview and upd.status == UpdateStatus.PENDING_APPROVAL:
+        shown = preview(rt, alert, upd.facts or alert.facts or {}, "update", upd.text)
+    counts = delivery_counts(s, alert.id, upd.kind, upd.id) if upd.status == UpdateStatus.SENT else None
+    return UpdateRecord(upd, shown, counts)
+
+
+def read_alert(rt: Runtime, alert_id: str) -> AlertRecord:
+    with store.read(rt) as s:
+        alert = get_alert(s, alert_id)
+        ovs = overrides(s, alert.id)
+        ups = updates(s, alert.id)
+        names = usernames(s, alert.requested_by, alert.decided_by, *(o.granted_by for o in ovs),
+                          *(u.created_by for u in ups), *(u.decided_by for u in ups))
+        return AlertRecord(alert, ovs, [_update_record(rt, s, alert, u, False) for u in ups],
+                           delivery_counts(s, alert.id), brief(rt, s, alert), names)
+
+
+def read_update(rt: Runtime, alert_id: str, update_id: int) -> tuple[Alert, UpdateRecord, dict[int, str]]:
+    """One update of an alert, with a preview of its message while it waits, and staff names by id."""
+    with store.read(rt) as s:
+        alert = get_alert(s, alert_id)
+        upd = get_update(s, alert_id, update_id)
+        names = usernames(s, upd.created_by, upd.decided_by)
+        return alert, _update_record(rt, s, alert, upd, True), names
+
+
+def list_deliveries(rt: Runtime, alert_id: str) -> list[delivery_rows.DeliveryRow]:
+    """Every delivery of the alert, in id order (``NotFound`` for an unknown alert)."""
+    with store.read(rt) as s:
+        get_alert(s, alert_id)
+        return delivery_rows.alert_deliveries(s, alert_id)
+
+
 def delivery_counts(s: Session, alert_id: str, kind: str | None = "alert",
                     update_id: int | None = None) -> dict[str, int]:
-    t = Delivery.__table__
-    q = sa.select(t.c.status, sa.func.count()).where(fanout.alert_filter(s, alert_id))
-    if kind:
-        q = q.where(t.c.kind == kind)
-    if update_id is not None:
-        q = q.where(t.c.update_id == update_id)
-    got = dict(s.connection().execute(q.group_by(t.c.status)).all())
-    return {str(st): int(got.get(str(st), 0)) for st in ("queued", "sent", "delivered", "failed", "suppressed",
-                                                           "cancelled", "sending")}
+    return delivery_rows.counts(s, alert_id, kind, update_id)

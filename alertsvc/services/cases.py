@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 import criteria
 
-from .. import audit
-from ..db import transaction
+from .. import audit, store
 from ..errors import Conflict, ValidationFailed
-from ..models import Alert, AlertStatus, Case, CaseEvaluation, CaseStatus, ReferenceCounter
+from ..models import Alert, Case, CaseEvaluation, CaseStatus
 from ..runtime import Runtime
 from ..schemas import CaseIn, CasePatch
+from ..store import alerts as alert_rows
+from ..store import cases as case_rows
 from .common import get_or_404
 
 SECTIONS = ("child", "last_seen", "circumstances", "police", "reporter")
@@ -42,16 +43,7 @@ def _check_not_future(section: dict[str, Any] | None, now: datetime) -> None:
 
 
 def _next_reference(s: Session, now: datetime) -> str:
-    year = now.year
-    updated = s.execute(
-        sa.update(ReferenceCounter).where(col(ReferenceCounter.year) == year)
-        .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
-    ).scalar()
-    if updated is None:
-        s.add(ReferenceCounter(year=year, last=1))
-        s.flush()
-        updated = 1
-    return f"RS-{year}-{updated:06d}"
+    return f"RS-{now.year}-{case_rows.next_reference_number(s, now.year):06d}"
 
 
 def _evaluate(rt: Runtime, s: Session, case: Case, trigger: str, actor: audit.Actor) -> CaseEvaluation:
@@ -64,8 +56,7 @@ def _evaluate(rt: Runtime, s: Session, case: Case, trigger: str, actor: audit.Ac
                                  for r in result.results],
         trigger=trigger, evaluated_at=now, evaluated_by=actor.id,
     )
-    s.add(row)
-    s.flush()
+    case_rows.add(s, row)
     audit.record(s, actor, "case.evaluated", object_type="case", object_id=case.id, case_id=case.id, now=now,
                  details={"profile": result.profile, "version": result.version, "met": result.met,
                           "trigger": trigger, "case_revision": case.revision,
@@ -80,11 +71,10 @@ def _dump(model: Any) -> dict[str, Any]:
 def open_case(rt: Runtime, actor: audit.Actor, data: CaseIn) -> str:
     now = rt.clock.now()
     _check_not_future(data.last_seen.model_dump(), now)
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case = Case(reference=_next_reference(s, now), created_by=actor.id or 0, created_at=now, updated_at=now,
                     **{section: _dump(getattr(data, section)) for section in SECTIONS})
-        s.add(case)
-        s.flush()
+        case_rows.add(s, case)
         audit.record(s, actor, "case.opened", object_type="case", object_id=case.id, case_id=case.id, now=now,
                      details={"reference": case.reference,
                               "fields": sorted(f"{sec}.{k}" for sec in SECTIONS for k in getattr(case, sec))})
@@ -99,7 +89,7 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
         raise ValidationFailed([{"field": "body", "message": "no field to change"}])
     if patch.last_seen is not None:
         _check_not_future(patch.last_seen.model_dump(exclude_unset=True), now)
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case = lock_case(s, case_id)
         if case.status != CaseStatus.OPEN:
             raise Conflict(f"case {case.reference} is {case.status}; only open cases can change")
@@ -124,11 +114,10 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
             return case.id
         case.revision += 1
         case.updated_at = now
-        s.add(case)
-        s.flush()
+        case_rows.add(s, case)
         # An active alert keeps publishing the facts as approved; the change is recorded against it so the
         # supervisors see it (the alert's brief lists what differs; an update with ``facts`` publishes it).
-        active = list(s.exec(select(Alert.id).where(Alert.case_id == case.id, Alert.status == AlertStatus.ACTIVE)))
+        active = alert_rows.active_ids_of_case(s, case.id)
         audit.record(s, actor, "case.updated", object_type="case", object_id=case.id, case_id=case.id, now=now,
                      details={"fields": sorted(changed), "case_revision": case.revision, "active_alerts": active})
         evaluation = _evaluate(rt, s, case, "updated", actor)
@@ -147,7 +136,7 @@ def lock_case(s: Session, case_id: str) -> Case:
 def record_view(rt: Runtime, actor: audit.Actor, case_id: str, what: str = "case") -> None:
     """A read of a case's personal data (the case itself, or an alert with its published facts) is audited:
     who, with which role, which case; never what was shown."""
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case = get_case(s, case_id)
         audit.record(s, actor, "case.viewed", object_type="case", object_id=case.id, case_id=case.id,
                      now=rt.clock.now(), details={"view": what})
@@ -158,33 +147,25 @@ def get_case(s: Session, case_id: str) -> Case:
 
 
 def evaluations(s: Session, case_id: str) -> list[CaseEvaluation]:
-    return list(s.exec(select(CaseEvaluation).where(CaseEvaluation.case_id == case_id)
-                       .order_by(col(CaseEvaluation.id))))
+    return case_rows.evaluations(s, case_id)
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case as staff read it: the case, every evaluation (oldest first) and its alerts."""
+    case: Case
+    evaluations: list[CaseEvaluation]
+    alerts: list[Alert]
+
+
+def read_case(rt: Runtime, case_id: str) -> CaseRecord:
+    with store.read(rt) as s:
+        case = get_case(s, case_id)
+        return CaseRecord(case, case_rows.evaluations(s, case.id), alert_rows.of_case(s, case.id))
 
 
 def reevaluate(rt: Runtime, actor: audit.Actor, case_id: str, trigger: str = "requested") -> CaseEvaluation:
     """Evaluate again (e.g. against a newly activated profile, or because time has passed)."""
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         case = lock_case(s, case_id)
         return _evaluate(rt, s, case, trigger, actor)
-
-
-def close_case(rt: Runtime, actor: audit.Actor, case_id: str, outcome: str, note: str | None = None) -> str:
-    """Close an open case (found, withdrawn...). Its active alerts are resolved with the same outcome (closing
-    messages go out), alerts waiting for a decision are withdrawn, all in the same transaction. Its personal
-    data is purged ``privacy.purge_after_days`` later."""
-    from .alerts import end_case_alerts  # alerts build on cases; closing a case ends its alerts
-
-    now = rt.clock.now()
-    with transaction(rt.engine) as s:
-        case = lock_case(s, case_id)
-        if case.status != CaseStatus.OPEN:
-            raise Conflict(f"case {case.reference} is already {case.status}")
-        ended = end_case_alerts(s, actor, case, outcome, now)
-        case.status = CaseStatus.CLOSED
-        case.closed_at = now
-        case.updated_at = now
-        s.add(case)
-        audit.record(s, actor, "case.closed", object_type="case", object_id=case.id, case_id=case.id, now=now,
-                     details={"outcome": outcome, "note_given": bool(note), "alerts": ended})
-        return case.id

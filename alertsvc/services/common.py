@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 import geo
 
+from .. import store
 from ..errors import NotFound, ValidationFailed
 
 M = TypeVar("M", bound=SQLModel)
@@ -16,11 +17,7 @@ M = TypeVar("M", bound=SQLModel)
 def get_or_404(s: Session, model: type[M], key: str, label: str, *, lock: bool = False) -> M:
     """The row with primary key ``key`` (row-locked with ``lock`` on PostgreSQL), or ``NotFound``.
     A locked read always reloads the row: what this session read before the lock may be stale."""
-    if lock:
-        row = s.exec(select(model).where(model.id == key).with_for_update()  # type: ignore[attr-defined]
-                     .execution_options(populate_existing=True)).first()
-    else:
-        row = s.get(model, key)
+    row = store.get(s, model, key, lock=lock)
     if row is None:
         raise NotFound(f"no {label} with id {key}")
     return row

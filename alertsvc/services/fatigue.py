@@ -1,7 +1,8 @@
 """Fatigue budgets: at most N alerts per territory per window; at most M messages per subscriber per window.
 
-The approval gate enforces the territory budget (``check_territories``); the fan-out enforces the subscriber
-budget, marking the excess ``suppressed`` (counted and audited, never dropped silently).
+The approval gate (``services.alerts``) enforces the territory budget with ``territory_use`` and ``blocked``; the
+fan-out enforces the subscriber budget, marking the excess ``suppressed`` (counted and audited, never dropped
+silently).
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from ..models import Alert, AlertStatus
+from .. import store
+from ..models import AlertStatus
+from ..runtime import Runtime
 from ..settings import FatigueSettings
+from ..store import alerts as alert_rows
 
 COUNTED = (AlertStatus.ACTIVE, AlertStatus.RESOLVED, AlertStatus.EXPIRED)
 
@@ -43,8 +47,7 @@ def territory_use(s: Session, cfg: FatigueSettings, now: datetime,
                   territories: list[str] | None = None) -> dict[str, TerritoryUse]:
     """Alerts activated within the window, per territory (all territories seen, or the ones asked for)."""
     since = now - timedelta(hours=cfg.territory_window_hours)
-    rows = s.exec(select(Alert.territories, Alert.activated_at).where(
-        col(Alert.status).in_(COUNTED), col(Alert.activated_at) > since)).all()
+    rows = alert_rows.activated_since(s, COUNTED, since)
     counts: dict[str, list[datetime]] = {t: [] for t in (territories or [])}
     for terrs, at in rows:
         for t in terrs or []:
@@ -56,3 +59,9 @@ def territory_use(s: Session, cfg: FatigueSettings, now: datetime,
 
 def blocked(uses: dict[str, TerritoryUse]) -> list[TerritoryUse]:
     return [u for u in uses.values() if u.remaining <= 0]
+
+
+def current_use(rt: Runtime) -> dict[str, TerritoryUse]:
+    """Every territory of the catalogue now."""
+    with store.read(rt) as s:
+        return territory_use(s, rt.settings.fatigue, rt.clock.now(), list(rt.regions.codes()))

@@ -17,16 +17,14 @@ from typing import Any, TextIO
 
 import numpy as np
 import shapely
-import sqlalchemy as sa
-from sqlmodel import select
 
-from .. import audit
-from ..db import next_subscription_numbers, transaction
+from .. import audit, store
 from ..errors import ValidationFailed
 from ..inputs import string_problem
-from ..models import Subscription, SubscriptionStatus, new_id
+from ..models import SubscriptionStatus, new_id
 from ..runtime import Runtime
-from .subscriptions import address_numbers, normalise_address
+from ..store import subscriptions as subscription_rows
+from .subscriptions import normalise_address
 
 CIRCLE_COLUMNS = ["channel", "address", "language", "lat", "lon", "radius_km"]
 REGION_COLUMNS = ["channel", "address", "language", "regions"]
@@ -174,7 +172,7 @@ def import_csv(rt: Runtime, stream: TextIO, *, batch_size: int = 5000,
         if progress:
             progress(report)
     report.errors.sort()
-    with transaction(rt.engine) as s:
+    with store.write(rt) as s:
         audit.record(s, audit.SYSTEM, "subscribers.imported", object_type="subscription", object_id="import",
                      now=rt.clock.now(), details={"rows": report.rows, "imported": report.imported,
                                                   "duplicates": report.duplicates, "rejected": report.rejected})
@@ -193,20 +191,18 @@ def _insert(rt: Runtime, rows: list[_Row], seen: set[str], report: ImportReport)
             continue
         seen.add(key)
         keyed.append((key, r))
-    with transaction(rt.engine) as s:
-        conn = s.connection()
-        existing = set(s.exec(select(Subscription.dedupe_key).where(
-            Subscription.status == SubscriptionStatus.ACTIVE,
-            Subscription.dedupe_key.in_([k for k, _ in keyed]))).all()) if keyed else set()  # type: ignore[union-attr]
+    with store.write(rt) as s:
+        existing = subscription_rows.active_dedupe_keys(s, [k for k, _ in keyed])
         fresh = []
         for key, r in keyed:
             if key in existing:
                 report.duplicates += 1
                 continue
             fresh.append((key, r, rt.keyed_hash("address", r.address)))
-        numbers = address_numbers(conn, [(r.channel, address_key) for _, r, address_key in fresh], bulk=True)
+        numbers = subscription_rows.address_numbers(s, [(r.channel, address_key) for _, r, address_key in fresh],
+                                                    bulk=True)
         values = []
-        for (key, r, address_key), seq in zip(fresh, next_subscription_numbers(conn, len(fresh)), strict=True):
+        for (key, r, address_key), seq in zip(fresh, subscription_rows.next_numbers(s, len(fresh)), strict=True):
             address_no = numbers.setdefault((r.channel, address_key), seq)
             values.append({"id": new_id(), "seq": seq, "address_no": address_no, "channel": r.channel,
                            "address": r.address, "address_key": address_key,
@@ -214,6 +210,5 @@ def _insert(rt: Runtime, rows: list[_Row], seen: set[str], report: ImportReport)
                            "language": r.language, "area": r.area, "lat": r.lat, "lon": r.lon,
                            "radius_km": r.radius_km, "regions": r.regions, "status": SubscriptionStatus.ACTIVE,
                            "code_attempts": 0, "source": "import", "created_at": now, "confirmed_at": now})
-        if values:
-            s.connection().execute(sa.insert(Subscription.__table__), values)  # type: ignore[arg-type]
+        subscription_rows.insert_many(s, values)
         return len(values)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from .. import audit
-from ..db import transaction
-from ..models import Alert, AlertUpdate, Case, CaseStatus
+from .. import audit, store
+from ..models import Case
 from ..runtime import Runtime
+from ..store import alerts as alert_rows
+from ..store import cases as case_rows
 from .facts import purged
 
 FLAGS = ("abduction_suspected", "abduction_witnessed", "imminent_danger", "medical_or_disability")
@@ -29,11 +30,13 @@ def purge_case(s: Session, case: Case, now: datetime) -> None:
     case.purged_at = now
     s.add(case)
     # What was published goes too: the approved snapshots and the free texts (alert text, updates, notes).
-    for alert in s.exec(select(Alert).where(Alert.case_id == case.id)).all():
+    for alert in alert_rows.of_case(s, case.id):
         alert.facts = purged(alert.facts)
         alert.message_text = None
+        if alert.decision_brief is not None:  # the facts the supervisor was shown
+            alert.decision_brief = {**alert.decision_brief, "facts": purged(alert.decision_brief.get("facts"))}
         s.add(alert)
-        for upd in s.exec(select(AlertUpdate).where(AlertUpdate.alert_id == alert.id)).all():
+        for upd in alert_rows.updates(s, alert.id):
             upd.facts = purged(upd.facts)
             upd.text = None
             s.add(upd)
@@ -43,9 +46,8 @@ def purge_case(s: Session, case: Case, now: datetime) -> None:
 def purge_due(rt: Runtime) -> int:
     now = rt.clock.now()
     cutoff = now - timedelta(days=rt.settings.privacy.purge_after_days)
-    with transaction(rt.engine) as s:
-        due = s.exec(select(Case).where(Case.status == CaseStatus.CLOSED, col(Case.closed_at) <= cutoff,
-                                        col(Case.purged_at).is_(None)).with_for_update()).all()
+    with store.write(rt) as s:
+        due = case_rows.due_for_purge(s, cutoff)
         for case in due:
             purge_case(s, case, now)
         return len(due)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from .. import store
 from ..models import Alert, AlertStatus
 from ..runtime import Runtime
+from ..store import alerts as alert_rows
 
 PUBLIC_STATES = (AlertStatus.ACTIVE, AlertStatus.RESOLVED, AlertStatus.EXPIRED)
 
@@ -29,11 +31,16 @@ def public_view(rt: Runtime, alert: Alert) -> dict[str, Any]:
     return out
 
 
-def active_alerts(rt: Runtime, s: Session) -> list[dict[str, Any]]:
-    rows = s.exec(select(Alert).where(Alert.status == AlertStatus.ACTIVE)
-                  .order_by(col(Alert.activated_at).desc())).all()
-    return [public_view(rt, a) for a in rows]
+def active_alerts(rt: Runtime) -> list[dict[str, Any]]:
+    with store.read(rt) as s:
+        return [public_view(rt, a) for a in alert_rows.active(s)]
 
 
 def public_alert(s: Session, alert_id: str) -> Alert | None:
-    return s.exec(select(Alert).where(Alert.id == alert_id, col(Alert.status).in_(PUBLIC_STATES))).first()
+    return alert_rows.in_states(s, alert_id, PUBLIC_STATES)
+
+
+def published_alert(rt: Runtime, alert_id: str) -> Alert | None:
+    """A published alert (active or ended), or None."""
+    with store.read(rt) as s:
+        return public_alert(s, alert_id)

@@ -12,16 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from .. import audit
-from ..db import UTCDateTime, transaction
+from .. import audit, store
 from ..errors import Conflict, TooManyRequests, Unauthorized, ValidationFailed
-from ..models import ApiToken, LoginFailure, Role, Staff
+from ..models import ApiToken, Role, Staff
 from ..runtime import Runtime
+from ..store import staff as staff_rows
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 BAD_CREDENTIALS = "Invalid username or password."
@@ -59,12 +57,11 @@ def add_user(rt: Runtime, username: str, role: str, password: str) -> Staff:
         problems.append({"field": "password", "message": weak})
     if problems:
         raise ValidationFailed(problems)
-    with transaction(rt.engine) as s:
-        if s.exec(select(Staff).where(Staff.username == username)).first():
+    with store.write(rt) as s:
+        if staff_rows.by_username(s, username):
             raise Conflict(f"user {username!r} already exists")
         user = Staff(username=username, role=role, password_hash=rt.password_hasher.hash(password))
-        s.add(user)
-        s.flush()
+        staff_rows.add(s, user)
         audit.record(s, audit.SYSTEM, "staff.created", object_type="staff", object_id=str(user.id),
                      now=rt.clock.now(), details={"username": username, "role": role})
     return user
@@ -121,19 +118,15 @@ def password_problem(password: str, username: str, min_length: int) -> str | Non
     return None
 
 
-def _typed(value: Any, type_: sa.types.TypeEngine[Any]) -> Any:  # noqa: ANN401
-    return sa.literal(value, type_)
-
-
 def _lock_check(rt: Runtime, username: str, now: datetime) -> tuple[Staff | None, str, datetime | None]:
     """The account (None when the username is not one), the HMAC key of the name, and the lock in force."""
     key = rt.keyed_hash("login", username)
-    with Session(rt.engine) as s:
-        user = s.exec(select(Staff).where(Staff.username == username)).first()
+    with store.read(rt) as s:
+        user = staff_rows.by_username(s, username)
         if user is not None:
             locked = user.locked_until
         else:
-            row = s.get(LoginFailure, key)
+            row = staff_rows.login_failure(s, key)
             locked = row.locked_until if row is not None else None
     return user, key, locked if locked is not None and locked > now else None
 
@@ -154,33 +147,12 @@ def _count_failure(rt: Runtime, user: Staff | None, key: str, now: datetime, rea
     sec = rt.settings.security
     until = now + timedelta(minutes=sec.login_lockout_minutes)
     cutoff = now - FAILURE_MEMORY
-    with transaction(rt.engine) as s:
-        conn = s.connection()
+    with store.write(rt) as s:
         if user is not None:
-            t = Staff.__table__
-            restart = sa.and_(t.c.last_failed_at.is_not(None), t.c.last_failed_at < _typed(cutoff, UTCDateTime()))
-            count = sa.case((restart, 1), else_=t.c.failed_logins + 1)
-            stmt = (sa.update(t).where(t.c.id == user.id)
-                    .values(failed_logins=count, last_failed_at=_typed(now, UTCDateTime()),
-                            locked_until=sa.case((count >= sec.login_max_failures, _typed(until, UTCDateTime())),
-                                                 else_=t.c.locked_until))
-                    .returning(t.c.failed_logins))
+            failures = staff_rows.count_account_failure(s, user.id or 0, now, cutoff, sec.login_max_failures, until)
         else:
-            t = LoginFailure.__table__
-            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(t)
-            count = sa.case((t.c.last_failed_at < _typed(cutoff, UTCDateTime()), 1), else_=t.c.failed_logins + 1)
-            stmt = (insert.values(key_hash=key, failed_logins=1, last_failed_at=now,
-                                  locked_until=until if sec.login_max_failures <= 1 else None)
-                    .on_conflict_do_update(index_elements=[t.c.key_hash], set_={
-                        "failed_logins": count, "last_failed_at": _typed(now, UTCDateTime()),
-                        "locked_until": sa.case((count >= sec.login_max_failures, _typed(until, UTCDateTime())),
-                                                else_=t.c.locked_until)})
-                    .returning(t.c.failed_logins))
-            # forget unknown names nobody has tried for a while (an account's count restarts the same way)
-            conn.execute(sa.delete(t).where(t.c.last_failed_at < _typed(cutoff, UTCDateTime()), t.c.key_hash != key,
-                                            sa.or_(t.c.locked_until.is_(None),
-                                                   t.c.locked_until < _typed(now, UTCDateTime()))))
-        failures = int(conn.execute(stmt).scalar_one())
+            # forgets unknown names nobody has tried for a while (an account's count restarts the same way)
+            failures = staff_rows.count_unknown_failure(s, key, now, cutoff, sec.login_max_failures, until)
         _failure_audit(s, user, "auth.failed", now, reason=reason, failed_logins=failures)
         if failures >= sec.login_max_failures:
             _failure_audit(s, user, "auth.locked", now, failed_logins=failures,
@@ -203,7 +175,7 @@ def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
     now = rt.clock.now()
     user, key, locked = _lock_check(rt, username, now)
     if locked is not None:
-        with transaction(rt.engine) as s:
+        with store.write(rt) as s:
             _failure_audit(s, user, "auth.failed", now, reason="locked")
         raise _locked_error(locked, now)
     stored = user.password_hash if user is not None and user.active else rt.dummy_password_hash
@@ -216,40 +188,44 @@ def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
         reason = "password" if user is None or user.active else "inactive"
         _count_failure(rt, user, key, now, reason)
         raise Unauthorized(BAD_CREDENTIALS)
-    t = Staff.__table__
-    with transaction(rt.engine) as s:
-        cleared = s.connection().execute(
-            sa.update(t).where(t.c.id == user.id, sa.or_(t.c.locked_until.is_(None),
-                                                         t.c.locked_until <= _typed(now, UTCDateTime())))
-            .values(failed_logins=0, last_failed_at=None, locked_until=None)).rowcount
-        if cleared == 1:
+    assert user.id is not None
+    with store.write(rt) as s:
+        cleared = staff_rows.clear_failures_unless_locked(s, user.id, now)
+        if cleared:
             if rt.password_hasher.check_needs_rehash(user.password_hash):
-                s.connection().execute(sa.update(t).where(t.c.id == user.id)
-                                       .values(password_hash=rt.password_hasher.hash(password)))
+                staff_rows.set_password_hash(s, user.id, rt.password_hasher.hash(password))
             token = secrets.token_urlsafe(32)
             expires = now + timedelta(minutes=rt.settings.security.token_ttl_minutes)
-            s.add(ApiToken(token_hash=_token_hash(token), staff_id=user.id, created_at=now, expires_at=expires))
+            staff_rows.add(s, ApiToken(token_hash=_token_hash(token), staff_id=user.id, created_at=now,
+                                       expires_at=expires))
             audit.record(s, audit.Actor(user.id, user.username, user.role), "token.issued",
                          object_type="staff", object_id=str(user.id), now=now)
-    if cleared != 1:  # wrong passwords sent at the same moment locked the account meanwhile
-        with Session(rt.engine) as s:
-            current = s.get(Staff, user.id)
+    if not cleared:  # wrong passwords sent at the same moment locked the account meanwhile
+        with store.read(rt) as s:
+            current = staff_rows.get(s, user.id)
             until = current.locked_until if current is not None and current.locked_until else now
         raise _locked_error(max(until, now + timedelta(seconds=1)), now)
     return IssuedToken(token, expires)
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Staff | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
+    row = staff_rows.token(session, _token_hash(token))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    user = session.get(Staff, row.staff_id)
+    user = staff_rows.get(session, row.staff_id)
     return user if user is not None and user.active else None
 
 
+def actor_for_token(rt: Runtime, token: str) -> audit.Actor | None:
+    """Who a bearer token belongs to (None: unknown, expired or revoked, or the account is inactive)."""
+    with store.read(rt) as s:
+        user = authenticate(s, token, rt.clock.now())
+        return audit.Actor(user.id, user.username, user.role) if user is not None else None
+
+
 def revoke_token(rt: Runtime, token: str, actor: audit.Actor) -> None:
-    with transaction(rt.engine) as s:
-        row = s.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
+    with store.write(rt) as s:
+        row = staff_rows.token(s, _token_hash(token))
         if row is not None and row.revoked_at is None:
             row.revoked_at = rt.clock.now()
             audit.record(s, actor, "token.revoked", object_type="staff", object_id=str(row.staff_id),
@@ -258,12 +234,12 @@ def revoke_token(rt: Runtime, token: str, actor: audit.Actor) -> None:
 
 def revoke_all(rt: Runtime, username: str) -> int:
     """Revoke every live token of a user (CLI: staff member leaves or a device is lost)."""
-    with transaction(rt.engine) as s:
-        user = s.exec(select(Staff).where(Staff.username == username)).first()
+    with store.write(rt) as s:
+        user = staff_rows.by_username(s, username)
         if user is None:
             raise Conflict(f"no user {username!r}")
         now = rt.clock.now()
-        rows = s.exec(select(ApiToken).where(ApiToken.staff_id == user.id, ApiToken.revoked_at == None)).all()
+        rows = staff_rows.live_tokens(s, user.id or 0)
         for row in rows:
             row.revoked_at = now
         audit.record(s, audit.SYSTEM, "token.revoked_all", object_type="staff", object_id=str(user.id),

@@ -7,29 +7,31 @@ the row stays only to be counted. The API never reveals whether an address is al
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import phonenumbers
-import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 import geo
 
-from .. import audit
-from ..db import next_subscription_numbers, transaction
+from .. import audit, store
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from ..log import get_logger
 from ..models import Subscription, SubscriptionStatus
 from ..runtime import Runtime
+from ..store import subscriptions as subscription_rows
+from ..unsubscribe import (  # re-exported: their home is alertsvc/unsubscribe.py
+    subscription_for_token as subscription_for_token,
+    unsubscribe_token as unsubscribe_token,
+    unsubscribe_url as unsubscribe_url,
+)
 from .common import parse_area
 
 log = get_logger("alertsvc.subscriptions")
@@ -100,30 +102,6 @@ def _code_hash(rt: Runtime, sub_id: str, code: str) -> str:
     return rt.keyed_hash("code", f"{sub_id}|{code}")
 
 
-def unsubscribe_token(rt: Runtime, sub_id: str) -> str:
-    """Compact signed token (34 characters): the subscription's 16 uuid bytes and 9 bytes of an HMAC.
-    Short on purpose: it goes into every SMS, where each character counts against the segment budget."""
-    raw = uuid.UUID(sub_id).bytes
-    mac = bytes.fromhex(rt.keyed_hash("unsubscribe", raw.hex()))[:9]
-    return base64.urlsafe_b64encode(raw + mac).decode().rstrip("=")
-
-
-def unsubscribe_url(rt: Runtime, sub_id: str) -> str:
-    return f"{rt.settings.server.base_url}/unsubscribe/{unsubscribe_token(rt, sub_id)}"
-
-
-def subscription_for_token(rt: Runtime, token: str) -> str:
-    try:
-        data = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        data = b""
-    if len(data) == 25:
-        raw, mac = data[:16], data[16:]
-        if hmac.compare_digest(mac, bytes.fromhex(rt.keyed_hash("unsubscribe", raw.hex()))[:9]):
-            return str(uuid.UUID(bytes=raw))
-    raise NotFound("This unsubscribe link is not valid.")
-
-
 def prepare(rt: Runtime, channel: str, raw_address: str, language: str, area: dict[str, Any]) -> NewSubscription:
     """Validate everything first, collecting all field problems."""
     problems: list[dict[str, str]] = []
@@ -142,49 +120,14 @@ def prepare(rt: Runtime, channel: str, raw_address: str, language: str, area: di
     return NewSubscription(channel, address, rt.keyed_hash("address", address), language, parsed_area)
 
 
-LIVE_STATUSES = (SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE)
-
-
-ADDRESS_LOCK = 7261536  # PostgreSQL advisory lock: shared by each new subscription, exclusive for an import
-
-
-def address_numbers(conn: sa.Connection, keys: list[tuple[str, str]], *,
-                    bulk: bool = False) -> dict[tuple[str, str], int]:
-    """The ``address_no`` already used by live subscriptions of these (channel, address_key) pairs.
-
-    On PostgreSQL, locks held to the end of the transaction make sure that two subscriptions of one address
-    created at the same moment still share a number (one message per address and alert): a single subscription
-    locks its address (and the import lock, shared); an import batch takes the import lock exclusively."""
-    if not keys:
-        return {}
-    if conn.dialect.name == "postgresql":
-        if bulk:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADDRESS_LOCK})
-        else:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": ADDRESS_LOCK})
-            for channel, key in sorted(set(keys)):
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
-                             {"k": f"{channel}|{key}"})
-    t = Subscription.__table__
-    found: dict[tuple[str, str], int] = {}
-    wanted = {k for _, k in keys}
-    for channel, key, number in conn.execute(
-            sa.select(t.c.channel, t.c.address_key, sa.func.min(t.c.address_no))
-            .where(t.c.address_key.in_(wanted), t.c.status.in_([str(x) for x in LIVE_STATUSES]),
-                   t.c.address_no.is_not(None))
-            .group_by(t.c.channel, t.c.address_key)):
-        found[(channel, key)] = number
-    return found
-
-
 def subscribe(rt: Runtime, new: NewSubscription) -> tuple[str, str]:
     """Store a pending subscription; return its id and the 6-digit code to send (never stored in clear)."""
     now = rt.clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
-    with transaction(rt.engine) as s:
-        conn = s.connection()
-        [seq] = next_subscription_numbers(conn, 1)
-        address_no = address_numbers(conn, [(new.channel, new.address_key)]).get((new.channel, new.address_key), seq)
+    with store.write(rt) as s:
+        [seq] = subscription_rows.next_numbers(s, 1)
+        address_no = subscription_rows.address_numbers(
+            s, [(new.channel, new.address_key)]).get((new.channel, new.address_key), seq)
         sub = Subscription(seq=seq, address_no=address_no, channel=new.channel, address=new.address,
                            address_key=new.address_key,
                            dedupe_key=dedupe_key(rt, new.channel, new.address, new.area), language=new.language,
@@ -192,8 +135,7 @@ def subscribe(rt: Runtime, new: NewSubscription) -> tuple[str, str]:
                            code_expires_at=now + timedelta(minutes=rt.settings.subscriptions.code_ttl_minutes),
                            **area_columns(new.area))
         sub.code_hash = _code_hash(rt, sub.id, code)
-        s.add(sub)
-        s.flush()
+        subscription_rows.add(s, sub)
         audit.record(s, CITIZEN, "subscription.requested", object_type="subscription", object_id=sub.id, now=now,
                      details={"channel": new.channel, "language": new.language, "area_kind": new.area.kind})
         return sub.id, code
@@ -209,8 +151,8 @@ def confirm(rt: Runtime, sub_id: str, code: str) -> Subscription:
 def _confirm(rt: Runtime, sub_id: str, code: str) -> Subscription | int:
     now = rt.clock.now()
     max_attempts = rt.settings.subscriptions.code_max_attempts
-    with transaction(rt.engine) as s:
-        sub = s.exec(select(Subscription).where(Subscription.id == sub_id).with_for_update()).first()
+    with store.write(rt) as s:
+        sub = subscription_rows.get_subscription(s, sub_id, lock=True)
         if sub is None:
             raise NotFound(f"no subscription with id {sub_id}")
         if sub.status == SubscriptionStatus.ACTIVE:
@@ -228,8 +170,7 @@ def _confirm(rt: Runtime, sub_id: str, code: str) -> Subscription | int:
             audit.record(s, CITIZEN, "subscription.code_rejected", object_type="subscription", object_id=sub.id,
                          now=now, details={"attempts": sub.code_attempts})
             return left
-        existing = s.exec(select(Subscription.id).where(Subscription.dedupe_key == sub.dedupe_key,
-                                                          Subscription.status == SubscriptionStatus.ACTIVE)).first()
+        existing = subscription_rows.active_with_dedupe_key(s, sub.dedupe_key)
         if existing is not None:  # the same address and area already active: keep one, silently
             sub.dedupe_key = None
         sub.status = SubscriptionStatus.ACTIVE
@@ -262,8 +203,8 @@ def _forget(sub: Subscription, now: Any) -> None:
 
 def unsubscribe(rt: Runtime, sub_id: str, how: str) -> None:
     now = rt.clock.now()
-    with transaction(rt.engine) as s:
-        sub = s.exec(select(Subscription).where(Subscription.id == sub_id).with_for_update()).first()
+    with store.write(rt) as s:
+        sub = subscription_rows.get_subscription(s, sub_id, lock=True)
         if sub is None:
             raise NotFound("This unsubscribe link is not valid.")
         if sub.status == SubscriptionStatus.UNSUBSCRIBED:
@@ -278,9 +219,8 @@ def unsubscribe_number(rt: Runtime, e164: str, how: str) -> int:
     """SMS STOP: every subscription of that number is ended. Returns how many."""
     now = rt.clock.now()
     key = rt.keyed_hash("address", e164)
-    with transaction(rt.engine) as s:
-        subs = s.exec(select(Subscription).where(Subscription.address_key == key,
-                                                 Subscription.channel == "sms").with_for_update()).all()
+    with store.write(rt) as s:
+        subs = subscription_rows.lock_sms_of_address(s, key)
         for sub in subs:
             _forget(sub, now)
             s.add(sub)
@@ -290,7 +230,24 @@ def unsubscribe_number(rt: Runtime, e164: str, how: str) -> int:
 
 
 def get(s: Session, sub_id: str) -> Subscription:
-    sub = s.get(Subscription, sub_id)
+    sub = subscription_rows.get_subscription(s, sub_id)
     if sub is None:
         raise NotFound(f"no subscription with id {sub_id}")
     return sub
+
+
+@dataclass(frozen=True)
+class UnsubscribePage:
+    """What the unsubscribe page shows: the subscriber's language (None: ask the browser) and whether the
+    subscription has already ended (or never existed)."""
+    language: str | None
+    already: bool
+
+
+def unsubscribe_page(rt: Runtime, token: str) -> tuple[str, UnsubscribePage]:
+    """The subscription id of a signed token (``NotFound`` for a forged one) and what its page shows."""
+    sub_id = subscription_for_token(rt, token)
+    with store.read(rt) as s:
+        sub = subscription_rows.get_subscription(s, sub_id)
+        return sub_id, UnsubscribePage(sub.language if sub is not None else None,
+                                       sub is None or sub.status == SubscriptionStatus.UNSUBSCRIBED)

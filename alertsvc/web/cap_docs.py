@@ -1,5 +1,5 @@
-"""The CAP routes in the OpenAPI document (``api.registry.document``): the views in ``cap_views`` stay plain
-Flask views with XML bodies; their errors are problem+json like every other."""
+"""The CAP routes in the OpenAPI document (``api.registry.document``; imported by ``create_app``): the views in
+``cap_views`` stay plain Flask views with XML bodies; their errors are problem+json like every other."""
 
 from __future__ import annotations
 

@@ -6,19 +6,18 @@ from __future__ import annotations
 from functools import cache
 
 import jinja2
-from flask import Blueprint, Response, current_app, request
-from sqlmodel import Session
+from flask import Blueprint, Response, request
 
-from ..models import Subscription, SubscriptionStatus
-from ..services import subscriptions
+from ..context import runtime
+from ..errors import NotFound
+from ..services import public, subscriptions
+from ..templating import make_environment
 
 bp = Blueprint("pages", __name__)
 
 
 @cache
 def _env() -> jinja2.Environment:
-    from ..templating import make_environment
-
     return make_environment()
 
 
@@ -29,21 +28,18 @@ def render(template: str, status: int = 200, **context: object) -> Response:
                                                         "form-action 'self'; frame-ancestors 'none'"})
 
 
-def _language(sub: Subscription | None) -> str:
-    if sub is not None and sub.language in ("sr-Latn", "sr-Cyrl", "en"):
-        return sub.language
+def _language(subscribed: str | None) -> str:
+    if subscribed in ("sr-Latn", "sr-Cyrl", "en"):
+        return subscribed
     best = request.accept_languages.best_match(["sr-Latn", "sr-Cyrl", "sr", "en"]) or "sr-Latn"
     return "sr-Latn" if best == "sr" else best
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe_page(token: str) -> Response:
-    rt = current_app.extensions["alertsvc"]
-    sub_id = subscriptions.subscription_for_token(rt, token)  # 404 problem for a forged token
-    with Session(rt.engine) as s:
-        sub = s.get(Subscription, sub_id)
-        lang = _language(sub)
-        already = sub is None or sub.status == SubscriptionStatus.UNSUBSCRIBED
+    rt = runtime()
+    sub_id, page = subscriptions.unsubscribe_page(rt, token)  # 404 problem for a forged token
+    lang, already = _language(page.language), page.already
     if request.method != "POST":  # GET and HEAD (mail scanners, link previews) only show the page
         return render("web/unsubscribe.html", lang=lang, state="gone" if already else "ask", action=request.path)
     if not already:
@@ -55,13 +51,9 @@ def unsubscribe_page(token: str) -> Response:
 @bp.get("/alerts/<alert_id>")
 def alert_page(alert_id: str) -> Response:
     """The public page of an alert; a stub once it has ended (no name, description or photo)."""
-    from ..errors import NotFound
-    from ..services import public
-
-    rt = current_app.extensions["alertsvc"]
-    with Session(rt.engine) as s:
-        found = public.public_alert(s, alert_id)
-        if found is None:
-            raise NotFound(f"no published alert with id {alert_id}")
-        view = public.public_view(rt, found)
-    return render("web/alert.html", lang="sr-Latn", a=view, hotline=rt.settings.alerts.hotline)
+    rt = runtime()
+    found = public.published_alert(rt, alert_id)
+    if found is None:
+        raise NotFound(f"no published alert with id {alert_id}")
+    return render("web/alert.html", lang="sr-Latn", a=public.public_view(rt, found),
+                  hotline=rt.settings.alerts.hotline)

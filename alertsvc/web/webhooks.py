@@ -6,11 +6,12 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, current_app, request
 
-from channels.twilio_sms import valid_signature
+from channels.twilio_sms import status_from_callback, valid_signature
 
 from ..errors import Forbidden
 from ..log import get_logger
 from ..services import subscriptions
+from ..store import deliveries
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 log = get_logger("alertsvc.webhooks")
@@ -43,7 +44,7 @@ def inbound_sms() -> Response:
     if keyword in STOP_WORDS:
         try:
             e164 = subscriptions.normalise_address(rt, "sms", sender)
-        except Exception:  # noqa: BLE001  (a malformed From: nothing to unsubscribe)
+        except Exception:  # a malformed From: nothing to unsubscribe
             return _twiml(None)
         n = subscriptions.unsubscribe_number(rt, e164, "sms-stop")
         log.info("sms.stop", extra={"count": n})
@@ -60,23 +61,14 @@ def status_callback() -> Response:
     """Twilio message status: ``sent -> delivered | failed``, under the row's own state check, never out of
     a final state. Found by provider id, or by our reference when the worker died before saving the id."""
     _check_signature()
-    import sqlalchemy as sa
-
-    from channels.twilio_sms import status_from_callback
-
-    from ..models import Delivery, DeliveryStatus
-
     rt = current_app.extensions["alertsvc"]
     sid, status = status_from_callback(request.form.to_dict(flat=True))
     if status not in ("delivered", "failed") or not sid or len(sid) > 128:  # provider ids are 34 characters
         return Response(status=204)
-    t = Delivery.__table__
     ref = request.args.get("reference", "")
-    match = t.c.provider_id == sid
+    delivery_id = None
     if ref.startswith("d") and ref[1:].isascii() and ref[1:].isdigit() and len(ref) <= 19:  # a bigint id
-        match = sa.or_(match, t.c.id == int(ref[1:]))
-    with rt.engine.begin() as conn:
-        res = conn.execute(sa.update(t).where(match, t.c.status.in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]))
-                           .values(status=status, provider_id=sid, updated_at=rt.clock.now()))
-    log.info("delivery.callback", extra={"status": status, "count": res.rowcount or 0})
+        delivery_id = int(ref[1:])
+    n = deliveries.record_callback(rt.engine, sid, status, rt.clock.now(), delivery_id=delivery_id)
+    log.info("delivery.callback", extra={"status": status, "count": n})
     return Response(status=204)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from criteria_testkit import NOW
 
-from criteria import Evaluation, Result, Verdict, evaluate, load_builtin_profile
+from criteria import Evaluation, Result, Verdict, decide, evaluate, load_builtin_profile
 
 FULL = {
     "child.age": 9,
@@ -41,11 +41,12 @@ def test_unmet_lists_only_blocking_criteria() -> None:
 def test_decide_counts_unknown_and_missing_results_as_not_met() -> None:
     profile = load_builtin_profile("abduction")
     all_met = [Result(criterion.id, Verdict.MET, "ok.") for criterion in profile.criteria]
-    assert profile.decide(all_met)
-    assert not profile.decide([Result("child_age", Verdict.UNKNOWN, "?")] + all_met[1:])
-    assert not profile.decide(all_met[1:])
-    advisory_unknown = [Result(r.criterion, Verdict.UNKNOWN if r.criterion == "police_reference" else r.verdict, r.reason) for r in all_met]
-    assert profile.decide(advisory_unknown)
+    assert decide(profile, all_met)
+    assert not decide(profile, [Result("child_age", Verdict.UNKNOWN, "?"), *all_met[1:]])
+    assert not decide(profile, all_met[1:])
+    advisory_unknown = [Result(r.criterion, Verdict.UNKNOWN if r.criterion == "police_reference" else r.verdict, r.reason)
+                        for r in all_met]
+    assert decide(profile, advisory_unknown)
 
 
 def test_now_must_be_timezone_aware() -> None:

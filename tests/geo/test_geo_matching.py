@@ -22,7 +22,7 @@ def build(catalogue, subs, ids=None):
     circles = [s for s in subs if s[0] == "circle"]
     regions = [s for s in subs if s[0] == "regions"]
     ids = list(range(len(subs))) if ids is None else ids
-    ordered_ids = [i for i, s in zip(ids, subs) if s[0] == "circle"] + [i for i, s in zip(ids, subs) if s[0] == "regions"]
+    ordered_ids = [i for i, s in zip(ids, subs, strict=True) if s[0] == "circle"] + [i for i, s in zip(ids, subs, strict=True) if s[0] == "regions"]
     built = SubscriptionAreas.build(
         catalogue,
         circle_ids=np.asarray(ordered_ids[: len(circles)], dtype=np.int64),
@@ -40,7 +40,7 @@ def assert_matches_reference(alert, subs, catalogue):
     got = match_areas(alert, built)
     expected = reference_match(alert, ordered, catalogue)
     assert got.dtype == bool and got.shape == (len(ordered),)
-    for i, (hit, (want, tie)) in enumerate(zip(got, expected)):
+    for i, (hit, (want, tie)) in enumerate(zip(got, expected, strict=True)):
         if not tie:
             assert bool(hit) == want, f"row {i}: {ordered[i]} got {hit}, reference {want}"
     return got, expected
@@ -225,10 +225,10 @@ def star_polygon(draw, catalogue):
     assume(min(np.diff(angles + [angles[0] + 2 * math.pi])) > 0.05)
     radii = draw(st.lists(st.floats(1_000, 60_000), min_size=n, max_size=n))
     cx, cy = (float(v) for v in catalogue.projection.project(lon, lat))
-    xs = [cx + r * math.cos(a) for r, a in zip(radii, angles)]
-    ys = [cy + r * math.sin(a) for r, a in zip(radii, angles)]
+    xs = [cx + r * math.cos(a) for r, a in zip(radii, angles, strict=True)]
+    ys = [cy + r * math.sin(a) for r, a in zip(radii, angles, strict=True)]
     lons, lats = catalogue.projection.unproject(xs, ys)
-    ring = [[round(float(x), 6), round(float(y), 6)] for x, y in zip(lons, lats)]
+    ring = [[round(float(x), 6), round(float(y), 6)] for x, y in zip(lons, lats, strict=True)]
     return {"polygon": {"type": "Polygon", "coordinates": [ring + [ring[0]]]}}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+from alertsvc.messages import CHANNELS as CHANNELS  # the enums are the one list; re-exported for the tests
+from alertsvc.messages import LANGUAGES as LANGUAGES
 from alertsvc.messages import AlertFacts
 
 HOTLINE = "0800 116 116"  # not the default "116 000": proves the hotline comes from the settings
@@ -13,9 +15,7 @@ UNSUBSCRIBE = "https://alerts.example.rs/unsubscribe/tok-Qm7x"
 # 23.11.2026 13:05 UTC is 14:05 in Belgrade (CET, UTC+1)
 SEEN_AT = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
 SEEN_LOCAL = {"sr-Latn": "23.11.2026. u 14:05", "sr-Cyrl": "23.11.2026. у 14:05", "en": "23 Nov 2026, 14:05"}
-LANGUAGES = ("sr-Latn", "sr-Cyrl", "en")
 KINDS = ("confirmation", "alert", "update", "closing")
-CHANNELS = ("sms", "email")
 
 
 def make_facts(**changes: object) -> AlertFacts:

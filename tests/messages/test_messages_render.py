@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from messages_testkit import CHANNELS, HOTLINE, KINDS, LANGUAGES, LINK, SEEN_LOCAL, UNSUBSCRIBE
 
-from alertsvc.messages import MessageRenderer, Rendered
+from alertsvc.messages import ChannelName, Language, MessageRenderer, Rendered
 
 SMS_OPTOUT = {"sr-Latn": "Odjava: odgovorite STOP", "sr-Cyrl": "Одјава: одговорите STOP", "en": "Reply STOP"}
 HEADERS = {
@@ -56,7 +56,7 @@ def test_alert_and_update_carry_hotline_age_time_and_link(renderer, facts, kind,
     for text in [out.text] + ([out.html] if out.html else []):
         assert HOTLINE in text and "192" in text
         assert AGE[language] in text
-        assert SEEN_LOCAL[language] in text or kind == "update" and channel == "sms"
+        assert SEEN_LOCAL[language] in text or (kind == "update" and channel == "sms")
         assert LINK in text
     if kind == "update":
         assert "Viđena u tramvaju 2 Pk4." in out.text
@@ -214,3 +214,9 @@ def test_bad_arguments_are_refused(renderer, facts):
         renderer.alert("email", "en", facts(link="javascript:alert(1)"), unsubscribe_url=UNSUBSCRIBE)
     with pytest.raises(ValueError, match="code"):
         renderer.confirmation("sms", "en", code="12<b>")
+
+
+def test_languages_and_channels_are_the_enums_valued_as_the_api_strings():
+    assert LANGUAGES == tuple(Language) == ("sr-Latn", "sr-Cyrl", "en")
+    assert CHANNELS == tuple(ChannelName) == ("sms", "email")
+    assert all(type(v) is str for v in LANGUAGES + CHANNELS)  # plain strings, as before the enums

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from messages_testkit import HOTLINE, LANGUAGES, LINK, UNSUBSCRIBE, make_facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from messages_testkit import HOTLINE, LANGUAGES, LINK, UNSUBSCRIBE, make_facts
 
 from alertsvc.messages import SMS_DROP_ORDER, AlertFacts
 from channels.sms_text import analyse

@@ -9,7 +9,7 @@ import jinja2
 import pytest
 from messages_testkit import LANGUAGES, UNSUBSCRIBE, make_facts
 
-from alertsvc.messages import SMS_FIELDS, MessageRenderer
+from alertsvc.messages import KINDS, SMS_FIELDS, MessageRenderer
 from alertsvc.templating import make_environment, templates_dir
 from channels.sms_text import cyrillic_to_latin
 
@@ -18,7 +18,7 @@ TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<[^>]*>", re.S)
 
 
 def test_templates_dir_holds_messages_and_web_pages():
-    assert (MESSAGES / "_layout.html").is_file()
+    assert (MESSAGES / "_email.html").is_file() and (MESSAGES / "_email.txt").is_file()
     assert (templates_dir() / "web" / "base.html").is_file()
 
 
@@ -33,8 +33,15 @@ def test_environment_escapes_html_templates_only_and_refuses_unknown_names():
 def test_every_language_has_the_same_template_files():
     names = {language: sorted(p.name for p in (MESSAGES / language).iterdir()) for language in LANGUAGES}
     assert names["sr-Latn"] == names["sr-Cyrl"] == names["en"]
-    assert {f"{kind}.{suffix}" for kind in ("confirmation", "alert", "update", "closing")
-            for suffix in ("fields.j2", "email.txt", "email.html")} <= set(names["en"])
+    assert set(names["en"]) == {"_lang.j2"} | {f"{kind}.fields.j2" for kind in KINDS}
+
+
+def test_email_markup_is_written_once_for_every_language():
+    """The e-mail frames and messages are shared; a language folder holds wording only (no markup)."""
+    assert {f"{kind}.email.{ext}" for kind in KINDS for ext in ("txt", "html")} <= {p.name for p in MESSAGES.iterdir()}
+    for language in LANGUAGES:
+        for path in (MESSAGES / language).iterdir():
+            assert not re.search(r"<[a-z]", path.read_text(encoding="utf-8")), path
 
 
 @pytest.mark.parametrize("path", sorted((MESSAGES / "sr-Cyrl").iterdir()), ids=lambda p: p.name)

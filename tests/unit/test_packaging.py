@@ -15,11 +15,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The wheel, and everything the build printed (-v: pip passes setuptools' warnings on)."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True, capture_output=True)
-    return next(out.glob("alertsvc-*.whl"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", "-w",
+                           str(out), str(ROOT)], check=True, capture_output=True, text=True)
+    return next(out.glob("alertsvc-*.whl")), done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build: tuple[Path, str]) -> Path:
+    return build[0]
+
+
+def test_build_declares_every_data_folder(build: tuple[Path, str]):
+    """No setuptools "Package would be ignored" warning: every shipped data file is declared package data."""
+    log = build[1]
+    assert "would be ignored" not in log and "is absent from the `packages` configuration" not in log, log
 
 
 def test_wheel_ships_data_files(wheel: Path):
@@ -30,6 +42,10 @@ def test_wheel_ships_data_files(wheel: Path):
     assert any(n.startswith("alertsvc/migrations/versions/0001") for n in names)
     assert not any(n.startswith("tests/") for n in names)
     assert any(n.startswith("alertsvc/templates/") for n in names)
+    # every template, in any subfolder, and nothing else from the templates folder
+    templates = {str(p.relative_to(ROOT / "templates")) for p in (ROOT / "templates").rglob("*") if p.is_file()}
+    shipped = {n.removeprefix("alertsvc/templates/") for n in names if n.startswith("alertsvc/templates/")}
+    assert templates <= shipped, templates - shipped
     # every Python file of the four packages is in the wheel (a package missing from pyproject's list fails here)
     for lib in ("alertsvc", "criteria", "channels", "geo"):
         for path in (ROOT / lib).rglob("*.py"):

@@ -35,3 +35,37 @@ def test_importing_the_pure_libraries_loads_no_framework():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("lib", ["criteria", "channels", "geo"])
+def test_no_import_cycles_inside_the_pure_libraries(lib):
+    """No module of a pure library imports one that imports it back (directly or around a loop; imports for
+    type checking only count too)."""
+    package = ROOT / lib
+    modules = {f"{lib}.{p.stem}" if p.stem != "__init__" else lib: p for p in package.glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = lib if path.stem == "__init__" else name.rsplit(".", 1)[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join([*here.split(".")[: len(here.split(".")) - node.level + 1], *filter(None, [base])])
+                targets |= {base} | {f"{base}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+        graph[name] = {t for t in targets if t in modules and t != name and t != lib}
+
+    def cycle_from(start: str, node: str, seen: tuple[str, ...]) -> tuple[str, ...] | None:
+        for nxt in sorted(graph[node]):
+            if nxt == start:
+                return (*seen, nxt)
+            if nxt not in seen:
+                found = cycle_from(start, nxt, (*seen, nxt))
+                if found:
+                    return found
+        return None
+
+    cycles = [c for name in graph if (c := cycle_from(name, name, (name,)))]
+    assert cycles == []
