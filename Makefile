@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
-# What `make check` runs ruff over; mypy checks the packages among them (configuration: pyproject.toml).
-CHECK_PATHS ?= criteria geo channels tests/criteria tests/geo tests/channels
-CHECK_PACKAGES = $(filter-out tests/%,$(CHECK_PATHS))
+# `make check`: ruff over CHECK_PATHS, mypy over CHECK_PACKAGES (configuration: pyproject.toml).
+CHECK_PATHS ?= criteria geo channels alertsvc tests bench scripts
+CHECK_PACKAGES ?= criteria geo channels alertsvc
 
 .PHONY: run test check install install-test bench clean
 

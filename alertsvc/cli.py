@@ -30,7 +30,7 @@ def _settings(ctx: click.Context) -> Settings:
     return obj["settings"]
 
 
-def _runtime(ctx: click.Context):  # noqa: ANN202
+def _runtime(ctx: click.Context):
     obj = ctx.ensure_object(dict)
     if "runtime" not in obj:
         from .log import configure_logging

@@ -47,15 +47,15 @@ class ValidationFailed(DomainError):
 
     def __init__(self, errors: Sequence[Mapping[str, str]], detail: str | None = None, *,
                  count: int | None = None) -> None:
-        errors = [dict(e) for e in errors]
-        n = max(count or 0, len(errors))
-        listed = errors[:MAX_LISTED_ERRORS]
+        every: list[dict[str, str]] = [dict(e) for e in errors]
+        n = max(count or 0, len(every))
+        listed = every[:MAX_LISTED_ERRORS]
         if detail is None:
             detail = f"{n} field{'s' if n != 1 else ''} invalid: " + ", ".join(e["field"] for e in listed)
             if n > len(listed):
                 detail += f" and {n - len(listed)} more (the first {len(listed)} are listed)"
         super().__init__(detail, extra={"errors": listed, "error_count": n})
-        self.errors = errors
+        self.errors = every
 
 
 class Unauthorized(DomainError):

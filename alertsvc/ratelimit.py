@@ -29,10 +29,10 @@ SCHEME = "alertsvc-db"
 KEY_MAX = 255
 PURGE_EVERY = 200  # increments per process between two deletions of expired rows
 
-_table: sa.Table = RateLimitCounter.__table__  # type: ignore[assignment]
+_table: sa.Table = RateLimitCounter.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
 
 
-def limiter_storage(rt: Any) -> tuple[str, dict[str, Any]]:  # noqa: ANN401  (alertsvc.runtime.Runtime)
+def limiter_storage(rt: Any) -> tuple[str, dict[str, Any]]:
     """``(storage_uri, storage_options)`` for flask-limiter from the settings."""
     uri = rt.settings.ratelimit.storage_uri
     if uri:
@@ -54,10 +54,10 @@ def _key(key: str) -> str:
 class DatabaseStorage(Storage):
     """``limits`` storage over ``rate_limit_counter``; construct with ``storage_options={"engine": engine}``."""
 
-    STORAGE_SCHEME = [SCHEME]
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012  (the limits package reads this class attribute as a list)
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, engine: Engine | None = None,
-                 **options: Any) -> None:  # noqa: ANN401
+                 **options: Any) -> None:
         if engine is None:
             raise ConfigurationError(f"{SCHEME}:// needs storage_options={{'engine': <sqlalchemy Engine>}}")
         self.engine = engine
@@ -69,7 +69,7 @@ class DatabaseStorage(Storage):
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return sa.exc.SQLAlchemyError
 
-    def _insert(self) -> Any:  # noqa: ANN401
+    def _insert(self) -> Any:
         return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(_table)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:

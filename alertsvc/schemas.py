@@ -439,20 +439,24 @@ class DecisionBrief(Out):
     sms_segments: dict[str, int] = Field(description="SMS segments of the alert message per language.")
 
 
+class AlertMessageOut(Out):
+    text: str | None = Field(default=None, description="The operator's own text, or null for the default text.")
+
+
 class AlertOut(Out):
     id: str
     case_id: str
     status: str
     area: dict[str, Any]
     territories: list[str]
-    estimated_recipients: dict[str, Any]
-    message: dict[str, Any]
+    estimated_recipients: dict[str, int] = Field(description="Recipients per channel and in total.")
+    message: AlertMessageOut
     requested_at: datetime
     requested_by: str | None = None
     decided_at: datetime | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
-    checklist: dict[str, Any] | None = None
+    checklist: dict[str, bool] | None = None
     overrides: list[OverrideOut] = []
     case_revision: int
     approved_revision: int | None = None
@@ -491,8 +495,8 @@ class PublicAlert(Out):
     id: str
     status: str
     reference: str | None = None
-    child: dict[str, Any] | None = None
-    last_seen: dict[str, Any] | None = None
+    child: PublishedChild | None = None
+    last_seen: PublishedLastSeen | None = None
     vehicle: str | None = None
     plate: str | None = None
     suspect: str | None = None

@@ -365,7 +365,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, environ: Mapping[s
         if not name.startswith("ALERTSVC_") or name == "ALERTSVC_CONFIG":
             continue
         suffix = name[len("ALERTSVC_"):]
-        if suffix.startswith("TEST_"):
+        if suffix.startswith(("TEST_", "BENCH_")):  # the test suite's and the benches' own variables
             continue
         dotted = ENV_KEYS.get(suffix)
         if dotted is None:

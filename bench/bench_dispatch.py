@@ -61,7 +61,8 @@ def load_subscribers(engine: sa.Engine, n: int, lat: float, lon: float, spread: 
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(
-                "COPY subscription (id, seq, address_no, channel, address, address_key, language, area, lat, lon, radius_km, regions,"
+                "COPY subscription (id, seq, address_no, channel, address, address_key, language, area, lat, lon,"
+                " radius_km, regions,"
                 " status, code_attempts, source, created_at, confirmed_at) FROM STDIN") as copy:
             copy.write(buf.getvalue())
         conn.exec_driver_sql(f"SELECT setval('subscription_seq', {n})")

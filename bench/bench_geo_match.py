@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import SubscriptionAreas, default_catalogue, match_areas, parse_area  # noqa: E402
+from geo import SubscriptionAreas, default_catalogue, match_areas, parse_area
 
 SEED = 20261123
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 __all__ = [
     "AMBIGUOUS",
@@ -139,6 +139,11 @@ class Channel(Protocol):
     """One transport. ``send`` is the only method that does I/O."""
 
     name: str
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Self:
+        """Build the channel from its configuration section (raise :class:`ChannelConfigError`)."""
+        ...
 
     def send(self, message: Message) -> Receipt:
         """Hand ``message`` to the provider; raise a :class:`ChannelError` if that fails."""

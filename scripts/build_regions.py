@@ -204,7 +204,7 @@ def render(by_code: dict[str, shapely.Geometry], source_bytes: bytes) -> bytes:
         "crs": "WGS84 longitude/latitude (RFC 7946)",
     }
     lines = []
-    for code, geometry in zip(codes, simplified):
+    for code, geometry in zip(codes, simplified, strict=True):
         latin, cyrillic = DISTRICTS[code]
         geo_json = mapping(geometry)
         feature = {

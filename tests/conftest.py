@@ -108,7 +108,7 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def outbox():  # noqa: ANN201
+def outbox():
     """A real in-memory channel standing in for SMS and email in API tests."""
     from channels.memory import MemoryChannel
 
@@ -116,7 +116,7 @@ def outbox():  # noqa: ANN201
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, engine: Engine, outbox):  # noqa: ANN001, ANN201
+def app(settings: Settings, clock: FixedClock, engine: Engine, outbox):
     from alertsvc.app import create_app
 
     app = create_app(settings, clock=clock, engine=engine, channels={"sms": outbox, "email": outbox})
@@ -125,15 +125,15 @@ def app(settings: Settings, clock: FixedClock, engine: Engine, outbox):  # noqa:
 
 
 @pytest.fixture
-def rt(app):  # noqa: ANN001, ANN201
+def rt(app):
     return app.extensions["alertsvc"]
 
 
 @pytest.fixture
-def api(app) -> ApiActions:  # noqa: ANN001
+def api(app) -> ApiActions:
     return ApiActions(app)
 
 
 @pytest.fixture
-def factories(rt, api: ApiActions) -> Factories:  # noqa: ANN001
+def factories(rt, api: ApiActions) -> Factories:
     return Factories(rt, api)

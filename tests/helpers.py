@@ -37,16 +37,16 @@ class AuthedClient:
         kw["headers"] = headers
         return kw
 
-    def get(self, url: str, **kw: Any):  # noqa: ANN201
+    def get(self, url: str, **kw: Any):
         return self.client.get(url, **self._headers(kw))
 
-    def post(self, url: str, **kw: Any):  # noqa: ANN201
+    def post(self, url: str, **kw: Any):
         return self.client.post(url, **self._headers(kw))
 
-    def patch(self, url: str, **kw: Any):  # noqa: ANN201
+    def patch(self, url: str, **kw: Any):
         return self.client.patch(url, **self._headers(kw))
 
-    def delete(self, url: str, **kw: Any):  # noqa: ANN201
+    def delete(self, url: str, **kw: Any):
         return self.client.delete(url, **self._headers(kw))
 
 
@@ -104,7 +104,7 @@ class ApiActions:
         return ok.json
 
 
-def case_payload(now, **overrides: Any) -> dict[str, Any]:  # noqa: ANN001
+def case_payload(now, **overrides: Any) -> dict[str, Any]:
     """A report that meets the abduction profile; keyword overrides go into their section by name."""
     body: dict[str, Any] = {
         "child": {"name": "Milica Testović", "age": 9, "sex": "f", "description": "Plava jakna, roze ranac."},

@@ -171,9 +171,8 @@ def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
                 return json_response(*result)
             return json_response(result)
 
-        if limits:
-            view = rate_limited(*limits)(view)
-        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+        routed: Callable[..., Any] = rate_limited(*limits)(view) if limits else view
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=routed, methods=[method])
         auto_errors = set(errors) | {500}
         if body is not None:
             auto_errors |= {400, 413, 415, 422}
@@ -186,7 +185,7 @@ def endpoint(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str,
         ENDPOINTS.append(Endpoint(bp.name, (bp.url_prefix or "") + rule, method, fn.__name__, summary, tag,
                                   body, query, dict(responses), role_tuple, tuple(sorted(auto_errors)),
                                   description or (fn.__doc__ or "").strip()))
-        return view
+        return routed
 
     return deco
 

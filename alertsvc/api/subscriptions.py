@@ -9,6 +9,7 @@ from ..dispatch.immediate import send_confirmation
 from ..errors import DomainError
 from ..inputs import load_json
 from ..log import get_logger
+from ..messages import CHANNELS
 from ..schemas import ConfirmIn, SubscriptionCreated, SubscriptionIn, SubscriptionStatusOut, UnsubscribeIn
 from ..services import subscriptions
 from .blueprint import bp
@@ -22,7 +23,7 @@ def address_limit_key() -> str:
     try:
         data = load_json(request.get_data(cache=True) or b"{}")  # never deeper than the body parser allows
         channel, raw = data.get("channel"), data.get("address")
-        if channel in ("sms", "email") and isinstance(raw, str):
+        if channel in CHANNELS and isinstance(raw, str):
             rt = runtime()
             try:
                 raw = subscriptions.normalise_address(rt, channel, raw)

@@ -28,17 +28,9 @@ def try_lease(rt: Runtime, name: str, holder: str, ttl: timedelta) -> bool:
 Job = tuple[int, Callable[[Runtime], int]]  # (interval in seconds, the job; it returns how many things it did)
 
 
-def _deployment_jobs() -> Mapping[str, Job]:
-    """The deployment's jobs, for callers that pass none (tests that run one job by name). The wiring module is
-    imported here, late, only then: ``alertsvc worker`` hands its jobs in."""
-    from ..jobs import periodic_jobs
-
-    return periodic_jobs()
-
-
-def run_job(rt: Runtime, name: str, holder: str, jobs: Mapping[str, Job] | None = None) -> int | None:
+def run_job(rt: Runtime, name: str, holder: str, jobs: Mapping[str, Job]) -> int | None:
     """Run the job ``name`` of ``jobs`` if this holder has (or takes) its lease; None when another one has it."""
-    interval, fn = (jobs if jobs is not None else _deployment_jobs())[name]
+    interval, fn = jobs[name]
     if not try_lease(rt, name, holder, timedelta(seconds=interval * 2)):
         return None
     n = fn(rt)

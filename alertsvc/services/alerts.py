@@ -41,6 +41,7 @@ from ..errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from ..messages import LANGUAGES
 from ..models import (
     Alert,
     AlertOverride,
@@ -61,7 +62,6 @@ from .subscriptions import unsubscribe_url
 
 T = TypeVar("T")
 REFUSALS = (Forbidden, Conflict, TooManyRequests, ValidationFailed)
-LANGUAGES = ("sr-Latn", "sr-Cyrl", "en")
 
 
 def parse_alert_area(rt: Runtime, data: dict[str, Any]) -> geo.Area:

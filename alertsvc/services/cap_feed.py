@@ -14,13 +14,12 @@ import shapely
 from .. import store
 from ..cap import AtomEntry, CapArea, CapInfo, CapMessage, render_atom_index, render_cap
 from ..errors import NotFound
+from ..messages import LANGUAGES
 from ..models import Alert, AlertStatus
 from ..runtime import Runtime
 from ..store import alerts as alert_rows
 from ..templating import templates_dir
 from . import public
-
-LANGUAGES = ("sr-Latn", "sr-Cyrl", "en")
 
 
 @cache

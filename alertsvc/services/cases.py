@@ -72,8 +72,11 @@ def open_case(rt: Runtime, actor: audit.Actor, data: CaseIn) -> str:
     now = rt.clock.now()
     _check_not_future(data.last_seen.model_dump(), now)
     with store.write(rt) as s:
+        sections = {section: _dump(getattr(data, section)) for section in SECTIONS}
         case = Case(reference=_next_reference(s, now), created_by=actor.id or 0, created_at=now, updated_at=now,
-                    **{section: _dump(getattr(data, section)) for section in SECTIONS})
+                    child=sections["child"], last_seen=sections["last_seen"],
+                    circumstances=sections["circumstances"], police=sections["police"],
+                    reporter=sections["reporter"])
         case_rows.add(s, case)
         audit.record(s, actor, "case.opened", object_type="case", object_id=case.id, case_id=case.id, now=now,
                      details={"reference": case.reference,

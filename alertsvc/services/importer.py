@@ -21,6 +21,7 @@ import shapely
 from .. import audit, store
 from ..errors import ValidationFailed
 from ..inputs import string_problem
+from ..messages import CHANNELS, LANGUAGES
 from ..models import SubscriptionStatus, new_id
 from ..runtime import Runtime
 from ..store import subscriptions as subscription_rows
@@ -28,7 +29,6 @@ from .subscriptions import normalise_address
 
 CIRCLE_COLUMNS = ["channel", "address", "language", "lat", "lon", "radius_km"]
 REGION_COLUMNS = ["channel", "address", "language", "regions"]
-LANGUAGES = {"sr-Latn", "sr-Cyrl", "en"}
 
 
 @dataclass
@@ -90,7 +90,7 @@ def _safe_reason(message: str, address: str) -> str:
 def _parse(rt: Runtime, line: int, rec: dict[str, str], circles: bool, codes: frozenset[str]) -> _Row:
     _check_text(rec)
     channel = (rec.get("channel") or "").strip().lower()
-    if channel not in ("sms", "email"):
+    if channel not in CHANNELS:
         raise ValueError("channel must be sms or email")
     language = (rec.get("language") or "").strip() or "sr-Latn"
     if language not in LANGUAGES:
@@ -163,7 +163,8 @@ def import_csv(rt: Runtime, stream: TextIO, *, batch_size: int = 5000,
             lat = np.fromiter((r.lat for r in rows), float, len(rows))
             x, y = projection.project(lon, lat)
             radius = np.fromiter((r.radius_km for r in rows), float, len(rows)) * 1000.0
-            inside = shapely.dwithin(extent, shapely.points(x, y), radius)
+            # one distance per point (shapely broadcasts; its stubs type the distance as one float)
+            inside = shapely.dwithin(extent, shapely.points(x, y), radius)  # type: ignore[call-overload]
             for r, ok in zip(rows, inside, strict=True):
                 if not ok:
                     report.errors.append((r.line, "area lies outside the region catalogue"))

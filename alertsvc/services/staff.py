@@ -6,6 +6,7 @@ The sign-in rules live here, for the API and any later sign-in page alike: weak 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import secrets
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ def add_user(rt: Runtime, username: str, role: str, password: str) -> Staff:
 def _is_sequence(text: str) -> bool:
     """abcdef, 654321, 1234567890, qwertyuiop...: every step the same +1 or -1, or a run along a known row."""
     t = text.lower()
-    steps = {ord(b) - ord(a) for a, b in zip(t, t[1:])}
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(t)}
     if len(steps) == 1 and steps <= {1, -1}:
         return True
     return any(t in row or t in row[::-1] for row in SEQUENCES)

@@ -29,7 +29,11 @@ from ..runtime import Runtime
 from ..store import subscriptions as subscription_rows
 from ..unsubscribe import (  # re-exported: their home is alertsvc/unsubscribe.py
     subscription_for_token as subscription_for_token,
+)
+from ..unsubscribe import (
     unsubscribe_token as unsubscribe_token,
+)
+from ..unsubscribe import (
     unsubscribe_url as unsubscribe_url,
 )
 from .common import parse_area

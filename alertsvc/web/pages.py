@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 
 from ..context import runtime
 from ..errors import NotFound
+from ..messages import LANGUAGES
 from ..services import public, subscriptions
 from ..templating import make_environment
 
@@ -29,7 +30,7 @@ def render(template: str, status: int = 200, **context: object) -> Response:
 
 
 def _language(subscribed: str | None) -> str:
-    if subscribed in ("sr-Latn", "sr-Cyrl", "en"):
+    if subscribed in LANGUAGES:
         return subscribed
     best = request.accept_languages.best_match(["sr-Latn", "sr-Cyrl", "sr", "en"]) or "sr-Latn"
     return "sr-Latn" if best == "sr" else best

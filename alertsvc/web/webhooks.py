@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from channels.twilio_sms import status_from_callback, valid_signature
 
+from ..context import runtime
 from ..errors import Forbidden
 from ..log import get_logger
 from ..services import subscriptions
@@ -21,7 +22,7 @@ START_WORDS = {"START", "UNSTOP", "YES", "PRIJAVA", "ПРИЈАВА"}
 
 
 def _check_signature() -> None:
-    rt = current_app.extensions["alertsvc"]
+    rt = runtime()
     token = rt.settings.channels.sms.auth_token.get_secret_value()
     url = rt.settings.server.base_url + request.full_path.rstrip("?")
     if not token or not valid_signature(token, url, request.form.to_dict(flat=True),
@@ -37,7 +38,7 @@ def _twiml(text: str | None) -> Response:
 @bp.post("/sms")
 def inbound_sms() -> Response:
     _check_signature()
-    rt = current_app.extensions["alertsvc"]
+    rt = runtime()
     word = (request.form.get("Body") or "").strip().split(maxsplit=1)
     keyword = word[0].upper().strip(".!") if word else ""
     sender = request.form.get("From") or ""
@@ -61,7 +62,7 @@ def status_callback() -> Response:
     """Twilio message status: ``sent -> delivered | failed``, under the row's own state check, never out of
     a final state. Found by provider id, or by our reference when the worker died before saving the id."""
     _check_signature()
-    rt = current_app.extensions["alertsvc"]
+    rt = runtime()
     sid, status = status_from_callback(request.form.to_dict(flat=True))
     if status not in ("delivered", "failed") or not sid or len(sid) > 128:  # provider ids are 34 characters
         return Response(status=204)

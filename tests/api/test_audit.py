@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -29,7 +31,7 @@ def test_audit_events_chain(api, factories, rt):
         events = audit.events(s)
         report = audit.verify(s)
     assert report.ok and report.checked == len(events) >= 4
-    for prev, event in zip(events, events[1:]):
+    for prev, event in itertools.pairwise(events):
         assert event.prev_hash == prev.hash
 
 
@@ -45,7 +47,7 @@ def test_audit_holds_no_personal_data(api, clock, rt):
         assert secret not in text
 
 
-def _cli(settings, *args):  # noqa: ANN001
+def _cli(settings, *args):
     env = {"ALERTSVC_DATABASE_URL": settings.database.url,
            "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()}  # PostgreSQL needs one
     return CliRunner().invoke(main, list(args), env=env)

@@ -52,7 +52,7 @@ def test_patch_with_blank_text_for_an_absent_field_changes_nothing(api, factorie
 
 
 @pytest.fixture
-def world_alert(api, factories) -> str:  # noqa: ANN001
+def world_alert(api, factories) -> str:
     case_id = factories.case()
     r = api.as_operator().post(f"/api/v1/cases/{case_id}/alerts", json={"area": {"regions": ["RS-00"]}})
     assert r.status_code == 201, r.json

@@ -19,7 +19,7 @@ from alertsvc.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(settings, *args, input=None):  # noqa: ANN001, A002
+def _run(settings, *args, input=None):
     env = {"ALERTSVC_DATABASE_URL": settings.database.url, "ALERTSVC_SECURITY_ARGON2_MEMORY_KIB": "1024",
            "ALERTSVC_SECURITY_ARGON2_TIME_COST": "1",
            "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()}  # PostgreSQL needs one

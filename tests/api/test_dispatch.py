@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from alertsvc.dispatch.scheduler import run_job, try_lease
 from alertsvc.dispatch.worker import Dispatcher, claim, sweep_stuck
+from alertsvc.jobs import periodic_jobs
 from alertsvc.models import Delivery
 from channels import PermanentFailure, TemporaryFailure
 
@@ -18,7 +19,7 @@ from ..helpers import add_subscriber, approval_body
 BELGRADE = {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 10}}
 
 
-def _active_alert(api, rt, factories, area=None):  # noqa: ANN001, ANN202
+def _active_alert(api, rt, factories, area=None):
     case_id = factories.case()
     alert = api.as_operator().post(f"/api/v1/cases/{case_id}/alerts", json={"area": area or BELGRADE}).json
     r = api.as_supervisor().post(f"/api/v1/alerts/{alert['id']}/approve", json=approval_body(rt))
@@ -134,7 +135,7 @@ def test_alert_expires_and_closes(api, rt, factories, outbox, clock):
     alert_id = _active_alert(api, rt, factories)
     Dispatcher(rt).drain()
     clock.advance(hours=rt.settings.alerts.expiry_hours, seconds=1)
-    assert run_job(rt, "expire_alerts", "test-worker") == 1
+    assert run_job(rt, "expire_alerts", "test-worker", periodic_jobs()) == 1
     from alertsvc.models import Alert
 
     with Session(rt.engine) as s:  # (staff tokens have expired by now too)
@@ -149,4 +150,4 @@ def test_periodic_jobs_run_once_per_deployment(rt, clock):
     assert try_lease(rt, "sweep_stuck", "worker-a", timedelta(seconds=120))  # renewal
     clock.advance(seconds=121)
     assert try_lease(rt, "sweep_stuck", "worker-b", timedelta(seconds=120))  # a's lease lapsed
-    assert run_job(rt, "sweep_stuck", "worker-a") is None
+    assert run_job(rt, "sweep_stuck", "worker-a", periodic_jobs()) is None

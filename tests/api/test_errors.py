@@ -12,7 +12,7 @@ from ..helpers import case_payload
 PROBLEM = "application/problem+json"
 
 
-def _assert_problem(r, status):  # noqa: ANN001
+def _assert_problem(r, status):
     assert r.status_code == status, r.get_data(as_text=True)
     assert r.mimetype == PROBLEM
     body = r.json
@@ -21,7 +21,7 @@ def _assert_problem(r, status):  # noqa: ANN001
     return body
 
 
-def _mutate(body, path, value):  # noqa: ANN001
+def _mutate(body, path, value):
     *parents, last = path.split(".")
     node = body
     for p in parents:
@@ -120,7 +120,7 @@ def test_token_endpoint_is_rate_limited(api):
 
 def test_unexpected_error_is_500_problem_with_correlation_id(app, caplog):
     @app.get("/boom")
-    def boom():  # noqa: ANN202
+    def boom():
         raise RuntimeError("secret internals")
 
     with caplog.at_level(logging.ERROR, logger="alertsvc"):

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from alertsvc.dispatch.scheduler import run_job
 from alertsvc.dispatch.worker import Dispatcher
+from alertsvc.jobs import periodic_jobs
 from alertsvc.models import Alert, AlertUpdate, AuditEvent
 
 from ..helpers import add_subscriber, approval_body
@@ -20,13 +21,13 @@ PROBLEM = "application/problem+json"
 BELGRADE = {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 10}}
 
 
-def _request(api, case_id, area=None):  # noqa: ANN001, ANN202
+def _request(api, case_id, area=None):
     r = api.as_operator().post(f"/api/v1/cases/{case_id}/alerts", json={"area": area or BELGRADE})
     assert r.status_code == 201, r.json
     return r.json["id"]
 
 
-def _active(api, rt, factories, **case):  # noqa: ANN001, ANN202
+def _active(api, rt, factories, **case):
     case_id = factories.case(**case)
     alert_id = _request(api, case_id)
     r = api.as_supervisor().post(f"/api/v1/alerts/{alert_id}/approve", json=approval_body(rt))
@@ -34,13 +35,13 @@ def _active(api, rt, factories, **case):  # noqa: ANN001, ANN202
     return case_id, alert_id
 
 
-def _public_texts(api, alert_id):  # noqa: ANN001, ANN202
+def _public_texts(api, alert_id):
     return {"page": api.client.get(f"/alerts/{alert_id}").get_data(as_text=True),
             "api": api.client.get("/api/v1/public/alerts").get_data(as_text=True),
             "cap": api.client.get(f"/cap/{alert_id}.xml").get_data(as_text=True)}
 
 
-def _events(rt, action):  # noqa: ANN001, ANN202
+def _events(rt, action):
     with Session(rt.engine) as s:
         return list(s.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
 
@@ -153,7 +154,7 @@ def test_supervisor_who_changed_the_deciding_fact_cannot_approve_alone(api, rt, 
 
 # --- 3. every override kept; no overrider approves ---------------------------------------------------------
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return settings.with_overrides({"fatigue.territory_max_alerts": 1})
 
 
@@ -246,7 +247,7 @@ def test_closing_a_case_resolves_its_active_alert_and_withdraws_pending_ones(api
     assert api.as_supervisor2().post(f"/api/v1/alerts/{pending_id}/approve",
                                      json=approval_body(rt)).status_code == 409
     clock.advance(days=settings.privacy.purge_after_days, seconds=1)
-    assert run_job(rt, "purge_personal_data", "w") == 1
+    assert run_job(rt, "purge_personal_data", "w", periodic_jobs()) == 1
     texts = _public_texts(api, active_id)
     assert "HITNO" not in texts["page"] and "Milica" not in texts["page"] and "Milica" not in texts["cap"]
     with Session(rt.engine) as s:

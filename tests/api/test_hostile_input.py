@@ -39,7 +39,7 @@ def many_keys(seed: dict[str, Any] | None = None, n: int = MANY_KEYS) -> bytes:
     return json.dumps({**(seed or {}), **{f"unknown_{i}": i for i in range(n)}}).encode()
 
 
-def assert_problem(r, status: int | None = None) -> dict[str, Any]:  # noqa: ANN001
+def assert_problem(r, status: int | None = None) -> dict[str, Any]:
     text = r.get_data(as_text=True)
     if status is not None:
         assert r.status_code == status, text[:500]
@@ -70,7 +70,7 @@ class World:
     def headers(self, role: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
 
-    def answered(self, rule: Any, method: str, role: str | None, r: Any) -> None:  # noqa: ANN401
+    def answered(self, rule: Any, method: str, role: str | None, r: Any) -> None:
         """After each request: a token that signed itself out (DELETE /auth/token) is replaced."""
         if rule.rule == "/api/v1/auth/token" and method == "DELETE" and r.status_code == 204 and role:
             self.mint(role)
@@ -82,7 +82,7 @@ def fill(rule: str, values: dict[str, str], default: str = "1") -> str:
 
 
 @pytest.fixture
-def world(app, api, factories, rt) -> World:  # noqa: ANN001
+def world(app, api, factories, rt) -> World:
     op = api.as_operator()
     case_id = factories.case()
     alert = op.post(f"/api/v1/cases/{case_id}/alerts",
@@ -262,7 +262,7 @@ def test_any_routing_redirect_answers_problem_json(app):
 
 
 # --- 19. headers of HTML responses ----------------------------------------------------------------------------
-def _html_headers_ok(r) -> None:  # noqa: ANN001
+def _html_headers_ok(r) -> None:
     assert r.headers["Referrer-Policy"] == "no-referrer"
     assert r.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
@@ -284,7 +284,7 @@ def test_every_html_response_gets_the_headers(app):
 
 
 # --- webhooks: form bodies ----------------------------------------------------------------------------------
-def _signed_post(api, path: str, body: bytes, params: dict[str, str]):  # noqa: ANN001, ANN202
+def _signed_post(api, path: str, body: bytes, params: dict[str, str]):
     url = "http://alertsvc.test" + path
     sig = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
     return api.client.post(path, data=body, headers={"X-Twilio-Signature": sig,
@@ -362,7 +362,7 @@ def _set(node: Any, path: tuple, value: Any) -> Any:
 
 
 @st.composite
-def hostile_body(draw, seed: Any) -> tuple[bytes, str | None]:  # noqa: ANN001
+def hostile_body(draw, seed: Any) -> tuple[bytes, str | None]:
     kind = draw(st.sampled_from(["leaf", "leaf", "key", "keys", "deep", "raw"]))
     content_type = "application/json"
     body = json.loads(json.dumps(seed))
@@ -400,7 +400,7 @@ def _get(node: Any, path: tuple) -> Any:
 
 
 @st.composite
-def hostile_request(draw, world: World, rule: Any, method: str) -> dict[str, Any]:  # noqa: ANN001
+def hostile_request(draw, world: World, rule: Any, method: str) -> dict[str, Any]:
     ep = world.declared.get((rule.rule, method))
     values = {}
     for name in rule.arguments:
@@ -425,7 +425,7 @@ def hostile_request(draw, world: World, rule: Any, method: str) -> dict[str, Any
     return {"method": method, "url": url, "headers": headers, "data": body, "role": role}
 
 
-def check_response(r, req: dict[str, Any]) -> None:  # noqa: ANN001
+def check_response(r, req: dict[str, Any]) -> None:
     where = f"{req['method']} {req['url'][:200]} as {req['role']} with {req['data'][:120]!r}"
     assert r.status_code < 500, f"{where}: {r.status_code} {r.get_data(as_text=True)[:300]}"
     if r.status_code >= 300 and r.status_code != 304:
@@ -468,7 +468,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(request, tmp_path_factory):  # noqa: ANN001, ANN201
+def served(request, tmp_path_factory):
     """``alertsvc serve`` under gunicorn, as operators run it (one per database for this module)."""
     tmp_path = tmp_path_factory.mktemp("served")
     url = f"sqlite:///{tmp_path}/served.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")

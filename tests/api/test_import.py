@@ -23,13 +23,13 @@ email,x@example.org,en,RS-99
 """
 
 
-def _import(settings, path):  # noqa: ANN001, ANN202
+def _import(settings, path):
     return CliRunner().invoke(main, ["subscribers", "import", str(path)],
                               env={"ALERTSVC_DATABASE_URL": settings.database.url,
                                    "ALERTSVC_SECURITY_SECRET_KEY": settings.security.secret_key.get_secret_value()})
 
 
-def _count(rt) -> int:  # noqa: ANN001
+def _count(rt) -> int:
     with Session(rt.engine) as s:
         return s.exec(select(func.count()).select_from(Subscription).where(Subscription.status == "active")).one()
 

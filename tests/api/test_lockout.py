@@ -18,16 +18,16 @@ TOKEN = "/api/v1/auth/token"
 PROBLEM = "application/problem+json"
 
 
-def _login(api, username: str, password: str):  # noqa: ANN001, ANN202
+def _login(api, username: str, password: str):
     return api.client.post(TOKEN, json={"username": username, "password": password})
 
 
-def _staff(rt, username: str) -> Staff:  # noqa: ANN001
+def _staff(rt, username: str) -> Staff:
     with Session(rt.engine) as s:
         return s.exec(select(Staff).where(Staff.username == username)).one()
 
 
-def _events(rt, action: str) -> list[AuditEvent]:  # noqa: ANN001
+def _events(rt, action: str) -> list[AuditEvent]:
     with Session(rt.engine) as s:
         return list(s.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 

@@ -29,7 +29,7 @@ def test_openapi_is_served_and_describes_the_contract(api):
 
 
 @pytest.fixture
-def api_schema(app):  # noqa: ANN001, ANN201
+def api_schema(app):
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 
@@ -39,7 +39,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
-def test_api_keeps_to_its_openapi_document(case, api):  # noqa: ANN001
+def test_api_keeps_to_its_openapi_document(case, api):
     roles = case.operation.definition.raw.get("x-roles") or []
     headers = {}
     if roles:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
-
 from click.testing import CliRunner
 from sqlmodel import Session
 
 from alertsvc.cli import main
 from alertsvc.dispatch.scheduler import run_job
+from alertsvc.jobs import periodic_jobs
 from alertsvc.models import Case
 
 from ..helpers import approval_body
@@ -16,7 +15,7 @@ from ..helpers import approval_body
 BELGRADE = {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 10}}
 
 
-def _active(api, rt, factories):  # noqa: ANN001, ANN202
+def _active(api, rt, factories):
     case_id = factories.case()
     alert = api.as_operator().post(f"/api/v1/cases/{case_id}/alerts", json={"area": BELGRADE}).json
     api.as_supervisor().post(f"/api/v1/alerts/{alert['id']}/approve", json=approval_body(rt))
@@ -24,7 +23,7 @@ def _active(api, rt, factories):  # noqa: ANN001, ANN202
 
 
 def test_public_alerts_show_only_public_fields(api, rt, factories):
-    case_id, alert_id = _active(api, rt, factories)
+    _case_id, alert_id = _active(api, rt, factories)
     pending_case = factories.case()
     api.as_operator().post(f"/api/v1/cases/{pending_case}/alerts", json={"area": BELGRADE})  # not approved
     r = api.client.get("/api/v1/public/alerts")
@@ -53,9 +52,9 @@ def test_personal_data_is_purged_after_closing_and_audit_still_verifies(api, rt,
     api.as_operator().post(f"/api/v1/alerts/{alert_id}/resolve", json={"outcome": "found"})
     api.as_operator().post(f"/api/v1/cases/{case_id}/close", json={"outcome": "found"})
     clock.advance(days=settings.privacy.purge_after_days - 1)
-    assert run_job(rt, "purge_personal_data", "w") == 0
+    assert run_job(rt, "purge_personal_data", "w", periodic_jobs()) == 0
     clock.advance(days=1, seconds=1)
-    assert run_job(rt, "purge_personal_data", "w") == 1
+    assert run_job(rt, "purge_personal_data", "w", periodic_jobs()) == 1
     with Session(rt.engine) as s:
         case = s.get(Case, case_id)
         assert case.purged_at is not None

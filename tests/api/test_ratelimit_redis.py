@@ -13,7 +13,7 @@ SMS = {"channel": "sms", "address": "+381 64 1234567", "language": "sr-Latn",
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return settings.with_overrides({"ratelimit.storage_uri": "redis://127.0.0.1:6379/0",
                                     "ratelimit.key_prefix": f"alertsvc-test-{uuid.uuid4().hex}"})
 

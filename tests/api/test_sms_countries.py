@@ -13,7 +13,7 @@ from alertsvc.services.importer import import_csv
 AREA = {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 5}}
 
 
-def _subscribe(client, address: str):  # noqa: ANN001, ANN202
+def _subscribe(client, address: str):
     return client.post("/api/v1/subscriptions", json={"channel": "sms", "address": address,
                                                       "language": "sr-Latn", "area": AREA})
 

@@ -13,11 +13,11 @@ SMS = {"channel": "sms", "address": "+381 64 1234567", "language": "sr-Latn",
 EMAIL = {"channel": "email", "address": "Ana.Test@Example.org", "language": "en", "area": {"regions": ["RS-00"]}}
 
 
-def _code(message) -> str:  # noqa: ANN001
+def _code(message) -> str:
     return re.search(r"\b(\d{6})\b", message.text).group(1)
 
 
-def _subscribe(api, outbox, body):  # noqa: ANN001, ANN202
+def _subscribe(api, outbox, body):
     r = api.client.post("/api/v1/subscriptions", json=body)
     assert r.status_code == 202, r.json
     return r.json["id"], _code(outbox.sent[-1])
@@ -141,7 +141,7 @@ def test_bad_unsubscribe_token_is_404(api):
 def test_tampered_unsubscribe_token_is_refused(api, outbox, rt):
     from alertsvc.services.subscriptions import unsubscribe_token
 
-    sub_id, code = _subscribe(api, outbox, SMS)
+    sub_id, _code = _subscribe(api, outbox, SMS)
     token = unsubscribe_token(rt, sub_id)
     assert len(token) == 34
     other = unsubscribe_token(rt, "00000000-0000-4000-8000-000000000000")

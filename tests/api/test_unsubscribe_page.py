@@ -10,7 +10,7 @@ from alertsvc.services.subscriptions import unsubscribe_token
 from ..helpers import add_subscriber
 
 
-def _status(rt, sub_id: str) -> str:  # noqa: ANN001
+def _status(rt, sub_id: str) -> str:
     with Session(rt.engine) as s:
         return s.get(Subscription, sub_id).status
 

@@ -13,11 +13,11 @@ URL = "http://alertsvc.test/webhooks/twilio/sms"
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return settings.with_overrides({"channels.sms.auth_token": TOKEN})
 
 
-def _active_sms(api, outbox, number="+381641234567"):  # noqa: ANN001, ANN202
+def _active_sms(api, outbox, number="+381641234567"):
     r = api.client.post("/api/v1/subscriptions", json={"channel": "sms", "address": number, "language": "sr-Latn",
                                                         "area": {"regions": ["RS-00"]}})
     code = re.search(r"\b(\d{6})\b", outbox.sent[-1].text).group(1)
@@ -25,7 +25,7 @@ def _active_sms(api, outbox, number="+381641234567"):  # noqa: ANN001, ANN202
     return r.json["id"]
 
 
-def _post(api, form, signature=None):  # noqa: ANN001, ANN202
+def _post(api, form, signature=None):
     sig = signature if signature is not None else RequestValidator(TOKEN).compute_signature(URL, form)
     return api.client.post("/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": sig})
 

@@ -9,7 +9,7 @@ from tests.helpers import approval_body
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
 
 
-def _doc(api, alert_id):  # noqa: ANN001, ANN202
+def _doc(api, alert_id):
     r = api.client.get(f"/cap/{alert_id}.xml")
     assert r.status_code == 200 and r.mimetype == "application/cap+xml"
     return r.data

@@ -11,11 +11,33 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from cap_samples import (ALERT_ID, ALERT_SENT, BELGRADE, BELGRADE_RING, CAP, CET, SENDER, UPDATE_ID, UPDATE_SENT,
-                         alert, cancel, cancel_info, info, update)
+from cap_samples import (
+    ALERT_ID,
+    ALERT_SENT,
+    BELGRADE,
+    BELGRADE_RING,
+    CAP,
+    CET,
+    SENDER,
+    UPDATE_ID,
+    UPDATE_SENT,
+    alert,
+    cancel,
+    cancel_info,
+    info,
+    update,
+)
 
-from alertsvc.cap import (CapArea, CapInfo, CapMessage, format_cap_datetime, format_circle, format_polygon,
-                          format_references, render_cap)
+from alertsvc.cap import (
+    CapArea,
+    CapInfo,
+    CapMessage,
+    format_cap_datetime,
+    format_circle,
+    format_polygon,
+    format_references,
+    render_cap,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -305,7 +327,7 @@ def test_cap_message_is_keyword_only():
 def test_render_is_deterministic():
     assert render_cap(alert()) == render_cap(alert())
     assert isinstance(render_cap(alert()), bytes)
-    assert BELGRADE == CapArea(BELGRADE.description, BELGRADE.polygons, BELGRADE.circles, BELGRADE.geocodes)
+    assert CapArea(BELGRADE.description, BELGRADE.polygons, BELGRADE.circles, BELGRADE.geocodes) == BELGRADE
     assert isinstance(info("en"), CapInfo)
 
 

@@ -6,8 +6,21 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from cap_samples import (ALERT_ID, ALERT_SENT, BELGRADE, CANCEL_SENT, LANGUAGES, SENDER, UPDATE_ID, UPDATE_SENT,
-                         alert, cancel, cancel_info, info, update)
+from cap_samples import (
+    ALERT_ID,
+    ALERT_SENT,
+    BELGRADE,
+    CANCEL_SENT,
+    LANGUAGES,
+    SENDER,
+    UPDATE_ID,
+    UPDATE_SENT,
+    alert,
+    cancel,
+    cancel_info,
+    info,
+    update,
+)
 from lxml import etree
 
 from alertsvc.cap import CAP_NS, CapArea, CapMessage, format_cap_datetime, render_cap

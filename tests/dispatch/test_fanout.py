@@ -69,7 +69,7 @@ def test_concurrent_subscriptions_of_one_number_share_a_number(rt):
             new = subscriptions.prepare(rt, "sms", "+381641000009", "sr-Latn", area)
             barrier.wait()
             ids.append(subscriptions.subscribe(rt, new)[0])
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(a,)) for a in areas]
@@ -136,7 +136,7 @@ def test_read_ahead_hands_over_errors_and_stops_its_thread(engine):
     got = []
     with pytest.raises(ValueError, match="boom"):
         for item in fanout.read_ahead(engine, produce):
-            got.append(item)  # noqa: PERF402  (the loop is what raises)
+            got.append(item)
     assert got == [1]
 
     def endless(conn: sa.Connection):

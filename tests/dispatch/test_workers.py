@@ -149,7 +149,7 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(api, rt, factories, 
         barrier = threading.Barrier(2)
         results: list[int] = []
 
-        def approve(client):
+        def approve(client, barrier=barrier, results=results, alert_id=alert_id):
             c = create_app_client(api.app)
             barrier.wait()
             results.append(c.post(f"/api/v1/alerts/{alert_id}/approve", json=approval_body(rt),

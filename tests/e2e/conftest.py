@@ -37,7 +37,7 @@ class RecordingProxy:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.forms.append({k: v[0] for k, v in parse_qs(body.decode()).items()})
                 req = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST",
@@ -65,7 +65,7 @@ class RecordingProxy:
 
 
 @pytest.fixture
-def twilio_proxy(prism) -> Iterator[RecordingProxy]:  # noqa: ANN001
+def twilio_proxy(prism) -> Iterator[RecordingProxy]:
     proxy = RecordingProxy(prism.base_url)
     yield proxy
     proxy.stop()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
+from channel_servers import Inbox
 from sqlmodel import Session
 from twilio.request_validator import RequestValidator
 
 from alertsvc.app import create_app
 from alertsvc.models import Subscription
 from alertsvc.services.subscriptions import unsubscribe_url
-from channel_servers import Inbox
 
 AUTH_TOKEN = "e2e-twilio-auth-token"
 SID = "AC" + "0123456789abcdef" * 2

@@ -90,10 +90,9 @@ def test_config_example_documents_every_key_and_loads():
 
 
 def test_channels_come_from_entry_points_and_file_stands_in(tmp_path):
+    from alertsvc.runtime import build_channels
     from channels import ChannelConfigError
     from channels.file import FileChannel
-
-    from alertsvc.runtime import build_channels
 
     s = Settings().with_overrides({"channels.file.path": str(tmp_path / "out.jsonl")})
     built = build_channels(s)
@@ -104,3 +103,11 @@ def test_channels_come_from_entry_points_and_file_stands_in(tmp_path):
         build_channels(s.with_overrides({"channels.sms.enabled": True, "channels.sms.transport": "memory"}))
     with pytest.raises(ValueError, match="channels.sms.transport"):
         build_channels(s.with_overrides({"channels.sms.enabled": True, "channels.sms.transport": "pigeon"}))
+
+
+def test_the_suite_and_the_benches_keep_their_own_variables():
+    from alertsvc.settings import load_settings
+
+    s = load_settings(environ={"ALERTSVC_BENCH_PG": "postgresql://x", "ALERTSVC_TEST_DATABASES": "sqlite",
+                               "ALERTSVC_FATIGUE_TERRITORY_MAX_ALERTS": "2"})
+    assert s.fatigue.territory_max_alerts == 2

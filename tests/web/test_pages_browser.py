@@ -30,7 +30,7 @@ def _port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path):  # noqa: ANN201
+def served(tmp_path: Path):
     port = _port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ALERTSVC_DATABASE_URL": f"sqlite:///{tmp_path}/web.db", "ALERTSVC_SERVER_BASE_URL": base,
@@ -60,7 +60,7 @@ def served(tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.fixture
-def page():  # noqa: ANN201
+def page():
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed for the browser tests (scripts/test-setup.sh installs it)")
     with sync_playwright() as p:
@@ -76,7 +76,7 @@ def test_unsubscribe_page_in_cyrillic_with_one_button(served, page, tmp_path):
     from alertsvc.models import Subscription
     from alertsvc.services.subscriptions import unsubscribe_url
 
-    rt, base = served
+    rt, _base = served
     sub_id = add_subscriber(rt, "+381641234567", language="sr-Cyrl")
     page.goto(unsubscribe_url(rt, sub_id))
     assert page.title() == "Одјава са упозорења"

@@ -4,11 +4,12 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 10:58:01.703704
 """
-from alembic import op
 import sqlalchemy as sa
-import alertsvc.db
 import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import alertsvc.db
 
 revision = '0002'
 down_revision = '0001'

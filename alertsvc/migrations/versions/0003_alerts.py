@@ -4,11 +4,12 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 11:07:01.936402
 """
-from alembic import op
 import sqlalchemy as sa
-import alertsvc.db
 import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel types)
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import alertsvc.db
 
 revision = '0003'
 down_revision = '0002'

@@ -9,8 +9,9 @@ took 12 s to write. Now a delivery carries two integers (``subscription_seq``, `
 batches (``delivery_batch``) whose cursor the workers claim from, and needs no index but the primary key when it
 is written. Existing rows are carried over.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import alertsvc.db
 
 revision = '0004'

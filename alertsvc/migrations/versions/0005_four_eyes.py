@@ -9,10 +9,11 @@ Create Date: 2026-12-01 22:30:00
 * ``alert_override`` keeps every fatigue override (``alert.override_by`` / ``override_reason`` kept only the last).
 * ``alert_update`` gains a status (existing rows were sent), the facts it publishes and who decided it.
 """
-from alembic import op
 import sqlalchemy as sa
-import alertsvc.db
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import alertsvc.db
 
 revision = '0005'
 down_revision = '0004'
@@ -23,7 +24,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 PUBLISHED = ("active", "resolved", "expired")
 
 
-def _snapshot(reference, child, seen, circ):  # noqa: ANN001, ANN202  (frozen copy of the service's rule)
+def _snapshot(reference, child, seen, circ):
     child, seen, circ = child or {}, seen or {}, circ or {}
     return {"reference": reference,
             "child": {k: child.get(k) for k in ("name", "age", "sex", "description")},

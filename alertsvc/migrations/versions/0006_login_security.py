@@ -9,8 +9,9 @@ Create Date: 2026-12-01 23:30:00
 * ``rate_limit_counter``: flask-limiter's fixed-window counters when ``ratelimit.storage_uri`` is empty (the
   default), so every process of a deployment counts against one budget.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import alertsvc.db
 
 revision = '0006'

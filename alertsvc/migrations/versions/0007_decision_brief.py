@@ -8,8 +8,8 @@ Create Date: 2026-12-08 10:00:00
   stood when the alert was approved or rejected; decided alerts return it instead of computing it again. Alerts
   decided before this revision keep NULL.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0007'
