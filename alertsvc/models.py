@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from channels import ChannelName
+
 from .db import JSONType, UTCDateTime
 
 
@@ -101,7 +103,7 @@ class Staff(SQLModel, table=True):
     __tablename__ = "staff"
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, sa_column_kwargs={"unique": True, "nullable": False})
-    role: str = Field(max_length=16)
+    role: Role = Field(sa_type=sa.String(16))
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -133,7 +135,7 @@ class Case(SQLModel, table=True):
     __tablename__ = "case"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     reference: str = Field(max_length=32, sa_column_kwargs={"unique": True, "nullable": False})
-    status: str = Field(default=CaseStatus.OPEN, max_length=16, index=True)
+    status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=sa.String(16), index=True)
     child: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     last_seen: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     circumstances: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
@@ -194,7 +196,7 @@ class Subscription(SQLModel, table=True):
     # per address.
     seq: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"nullable": False})
     address_no: int | None = Field(default=None, sa_type=sa.BigInteger)
-    channel: str = Field(max_length=8)
+    channel: ChannelName = Field(sa_type=sa.String(8))
     address: str | None = Field(default=None, max_length=320)
     # HMAC of the normalised address: finds a number's subscriptions (STOP) without scanning plaintext.
     address_key: str | None = Field(default=None, max_length=64, index=True)
@@ -206,7 +208,7 @@ class Subscription(SQLModel, table=True):
     lon: float | None = None
     radius_km: float | None = None
     regions: list[str] | None = Field(default=None, sa_type=JSONType)
-    status: str = Field(default=SubscriptionStatus.PENDING, max_length=16, index=True)
+    status: SubscriptionStatus = Field(default=SubscriptionStatus.PENDING, sa_type=sa.String(16), index=True)
     code_hash: str | None = Field(default=None, max_length=64)
     code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     code_attempts: int = 0
@@ -221,7 +223,7 @@ class Alert(SQLModel, table=True):
     __tablename__ = "alert"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
-    status: str = Field(default=AlertStatus.PENDING_APPROVAL, max_length=20, index=True)
+    status: AlertStatus = Field(default=AlertStatus.PENDING_APPROVAL, sa_type=sa.String(20), index=True)
     area: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     territories: list[str] = Field(default_factory=list, sa_type=JSONType)
     message_text: str | None = Field(default=None, max_length=1000)
@@ -267,8 +269,8 @@ class AlertUpdate(SQLModel, table=True):
     __tablename__ = "alert_update"
     id: int | None = Field(default=None, primary_key=True)
     alert_id: str = Field(foreign_key="alert.id", index=True, max_length=36)
-    kind: str = Field(max_length=16)
-    status: str = Field(default=UpdateStatus.SENT, max_length=20)
+    kind: DeliveryKind = Field(sa_type=sa.String(16))
+    status: UpdateStatus = Field(default=UpdateStatus.SENT, sa_type=sa.String(20))
     text: str | None = Field(default=None, max_length=1000)
     facts: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     case_revision: int | None = None
@@ -302,7 +304,7 @@ class Delivery(SQLModel, table=True):
     alert_id: str = Field(max_length=36)
     subscription_seq: int = Field(sa_type=sa.BigInteger)
     address_no: int | None = Field(default=None, sa_type=sa.BigInteger)
-    channel: str = Field(max_length=8)
+    channel: ChannelName = Field(sa_type=sa.String(8))
     kind: DeliveryKind = Field(sa_type=sa.String(16))  # the enums' strings in a VARCHAR, as ever
     update_id: int = 0
     status: DeliveryStatus = Field(default=DeliveryStatus.QUEUED, sa_type=sa.String(16))

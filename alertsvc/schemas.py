@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+)
 
 from .inputs import string_problems
 
@@ -41,6 +51,16 @@ class In(BaseModel):
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class Sparse(Out):
+    """An output object that shows only the keys that hold a value (a case's sections keep what was given; an
+    area is one of circle, regions or polygon). The OpenAPI document still names every possible key."""
+
+    # No return annotation on purpose: with one, pydantic would describe the object as a plain mapping.
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler):
+        return {k: v for k, v in handler(self).items() if v is not None}
 
 
 # --- problems -------------------------------------------------------------------------------------
@@ -203,15 +223,68 @@ class CaseAlertOut(Out):
     estimated_recipients: dict[str, int] = Field(description="Recipients per channel and in total.")
 
 
+class ChildOut(Sparse):
+    name: str | None = None
+    age: int | None = None
+    sex: str | None = Field(default=None, description="f, m or x.")
+    description: str | None = None
+
+
+class LastSeenOut(Sparse):
+    lat: float | None = None
+    lon: float | None = None
+    place: str | None = None
+    at: str | None = Field(default=None, description="RFC 3339 time, as given.")
+
+
+class CircumstancesOut(Sparse):
+    abduction_suspected: bool | None = None
+    abduction_witnessed: bool | None = None
+    imminent_danger: bool | None = None
+    medical_or_disability: bool | None = None
+    suspect: str | None = None
+    vehicle: str | None = None
+    plate: str | None = None
+
+
+class PoliceOut(Sparse):
+    confirmed: bool | None = None
+    reference: str | None = None
+
+
+class ReporterOut(Sparse):
+    name: str | None = None
+    phone: str | None = None
+
+
+class CircleOut(Out):
+    lat: float
+    lon: float
+    radius_km: float
+
+
+class GeoJsonPolygonOut(Out):
+    """A GeoJSON Polygon (rings of [lon, lat] positions) or MultiPolygon (a list of those)."""
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+
+class AreaOut(Sparse):
+    """One of ``circle``, ``regions`` (catalogue codes) or ``polygon`` (a GeoJSON Polygon or MultiPolygon)."""
+    circle: CircleOut | None = None
+    regions: list[str] | None = None
+    polygon: GeoJsonPolygonOut | None = None
+
+
 class CaseOut(Out):
     id: str
     reference: str
     status: str
-    child: dict[str, Any]
-    last_seen: dict[str, Any]
-    circumstances: dict[str, Any]
-    police: dict[str, Any]
-    reporter: dict[str, Any]
+    child: ChildOut
+    last_seen: LastSeenOut
+    circumstances: CircumstancesOut
+    police: PoliceOut
+    reporter: ReporterOut
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -223,6 +296,8 @@ class CaseOut(Out):
 
 # --- audit ----------------------------------------------------------------------------------------
 class AuditEventOut(Out):
+    """One event of the hash chain. ``details`` depend on the action (ids, counts, verdicts, reasons; never
+    personal data), so they are an open object."""
     id: int
     at: datetime
     actor: str
@@ -431,7 +506,7 @@ class DecisionBrief(Out):
     facts: PublishedFacts = Field(description="The public facts to publish (as at the decision, once decided).")
     facts_changed_since_approval: list[str]
     cannot_approve: list[CannotApprove]
-    area: dict[str, Any]
+    area: AreaOut
     territories: list[str]
     estimated_recipients: dict[str, int]
     fatigue: list[BriefTerritoryUse]
@@ -447,7 +522,7 @@ class AlertOut(Out):
     id: str
     case_id: str
     status: str
-    area: dict[str, Any]
+    area: AreaOut
     territories: list[str]
     estimated_recipients: dict[str, int] = Field(description="Recipients per channel and in total.")
     message: AlertMessageOut
@@ -500,7 +575,7 @@ class PublicAlert(Out):
     vehicle: str | None = None
     plate: str | None = None
     suspect: str | None = None
-    area: dict[str, Any] | None = None
+    area: AreaOut | None = None
     territories: list[str] = []
     activated_at: datetime | None = None
     expires_at: datetime | None = None

@@ -49,6 +49,7 @@ from ..models import (
     AlertUpdate,
     Case,
     CaseStatus,
+    DeliveryKind,
     UpdateStatus,
 )
 from ..runtime import Runtime
@@ -349,7 +350,7 @@ def request_update(rt: Runtime, actor: audit.Actor, alert_id: str, text: str, re
             snap = facts.snapshot(case)
             if not facts.differences(alert.facts, snap):
                 raise Conflict("The case's public facts are the ones already published; send the text alone.")
-        upd = AlertUpdate(alert_id=alert.id, kind="update", status=UpdateStatus.PENDING_APPROVAL, text=text,
+        upd = AlertUpdate(alert_id=alert.id, kind=DeliveryKind.UPDATE, status=UpdateStatus.PENDING_APPROVAL, text=text,
                           facts=snap, case_revision=case.revision, created_by=actor.id, created_at=now)
         alert_rows.add(s, upd)
         audit.record(s, actor, "alert.update_requested", object_type="alert", object_id=alert.id,
@@ -435,8 +436,8 @@ def _end(s: Session, actor: audit.Actor, alert: Alert, outcome: str, note: str |
     """Inside the caller's transaction, with ``alert`` locked and active."""
     cancelled = _cancel_queued(s, alert.id, now)
     withdrawn = _withdraw_pending_updates(s, alert.id, now)
-    upd = AlertUpdate(alert_id=alert.id, kind="closing", status=UpdateStatus.SENT, text=note, created_by=actor.id,
-                      created_at=now)
+    upd = AlertUpdate(alert_id=alert.id, kind=DeliveryKind.CLOSING, status=UpdateStatus.SENT, text=note,
+                      created_by=actor.id, created_at=now)
     alert_rows.add(s, upd)
     counts = fanout.follow_up(s, alert.id, "closing", upd.id or 0, now)
     alert.status = status

@@ -61,7 +61,7 @@ def add_user(rt: Runtime, username: str, role: str, password: str) -> Staff:
     with store.write(rt) as s:
         if staff_rows.by_username(s, username):
             raise Conflict(f"user {username!r} already exists")
-        user = Staff(username=username, role=role, password_hash=rt.password_hasher.hash(password))
+        user = Staff(username=username, role=Role(role), password_hash=rt.password_hasher.hash(password))
         staff_rows.add(s, user)
         audit.record(s, audit.SYSTEM, "staff.created", object_type="staff", object_id=str(user.id),
                      now=rt.clock.now(), details={"username": username, "role": role})

@@ -20,6 +20,7 @@ from phonenumbers import PhoneNumberType
 from sqlmodel import Session
 
 import geo
+from channels import ChannelName
 
 from .. import audit, store
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationFailed
@@ -132,7 +133,7 @@ def subscribe(rt: Runtime, new: NewSubscription) -> tuple[str, str]:
         [seq] = subscription_rows.next_numbers(s, 1)
         address_no = subscription_rows.address_numbers(
             s, [(new.channel, new.address_key)]).get((new.channel, new.address_key), seq)
-        sub = Subscription(seq=seq, address_no=address_no, channel=new.channel, address=new.address,
+        sub = Subscription(seq=seq, address_no=address_no, channel=ChannelName(new.channel), address=new.address,
                            address_key=new.address_key,
                            dedupe_key=dedupe_key(rt, new.channel, new.address, new.area), language=new.language,
                            area=new.area.to_json(), status=SubscriptionStatus.PENDING, created_at=now,
