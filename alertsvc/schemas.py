@@ -494,17 +494,22 @@ class CannotApprove(Out):
     why: str
 
 
+class SinceDecisionOut(Out):
+    """What changed in the case since the alert was decided (read from what is stored, nothing evaluated again)."""
+    case_revision: int
+    evaluation: BriefEvaluation | None = Field(
+        default=None, description="The case's latest evaluation, when it was evaluated after the decision.")
+    facts_changed_since_approval: list[str] = Field(
+        description="Published facts that differ from the case now (an update with facts: true publishes them).")
+
+
 class DecisionBrief(Out):
     """Everything a supervisor needs to decide on one screen."""
     case: BriefCase
-    evaluation: BriefEvaluation = Field(description="The case against the active profile: now while pending; "
-                                                    "once decided, as at the decision or the case's evaluation "
-                                                    "since, when it changed after the decision.")
-    evaluation_at_decision: BriefEvaluation | None = Field(
-        default=None, description="Decided alerts: the evaluation the decision was taken on.")
+    evaluation: BriefEvaluation = Field(description="The case against the active profile (now while pending; "
+                                                    "as at the decision once decided).")
     approval_checklist: list[ChecklistItemOut]
     facts: PublishedFacts = Field(description="The public facts to publish (as at the decision, once decided).")
-    facts_changed_since_approval: list[str]
     cannot_approve: list[CannotApprove]
     area: AreaOut
     territories: list[str]
@@ -543,9 +548,10 @@ class AlertOut(Out):
     deliveries: DeliveryCounts
     updates: list[UpdateOut] = []
     brief: DecisionBrief | None = Field(
-        default=None, description="Pending: computed on each read. Approved or rejected: the brief as it stood "
-                                  "at the decision (evaluation and facts_changed_since_approval describe the "
-                                  "case since); null for alerts decided before briefs were stored.")
+        default=None, description="Pending: computed on each read. Approved or rejected: the brief exactly as it "
+                                  "stood at the decision; null for alerts decided before briefs were stored.")
+    since_decision: SinceDecisionOut | None = Field(
+        default=None, description="Decided alerts: what changed in the case since the decision.")
 
 
 class DeliveryOut(Out):

@@ -18,6 +18,7 @@ from ..schemas import (
     OverrideOut,
     ReasonIn,
     ResolveIn,
+    SinceDecisionOut,
     TerritoryUseOut,
     UpdateIn,
     UpdateOut,
@@ -55,7 +56,9 @@ def alert_out(record: alerts.AlertRecord) -> AlertOut:
         activated_at=alert.activated_at, expires_at=alert.expires_at, resolved_at=alert.resolved_at,
         outcome=alert.outcome, deliveries=DeliveryCounts(**record.deliveries),
         updates=[update_out(alert, u, names) for u in record.updates],
-        brief=DecisionBrief.model_validate(record.brief) if record.brief is not None else None)
+        brief=DecisionBrief.model_validate(record.brief) if record.brief is not None else None,
+        since_decision=(SinceDecisionOut.model_validate(record.since_decision)
+                        if record.since_decision is not None else None))
 
 
 def _read(alert_id: str) -> AlertOut:

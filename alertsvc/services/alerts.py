@@ -530,7 +530,6 @@ def _compose_brief(rt: Runtime, s: Session, alert: Alert, case: Case, evaluation
         "evaluation": evaluation.to_dict(),
         "approval_checklist": [{"id": i.id, "text": i.text} for i in rt.active_profile.approval_checklist],
         "facts": current,
-        "facts_changed_since_approval": [],
         "cannot_approve": [{"username": names.get(i, str(i)), "why": why} for i, why in excluded.items()],
         "area": alert.area, "territories": alert.territories,
         "estimated_recipients": alert.estimated_recipients,
@@ -547,23 +546,23 @@ def _pending_brief(rt: Runtime, s: Session, alert: Alert, now: datetime) -> dict
     return _compose_brief(rt, s, alert, case, evaluation, uses, excluded_approvers(s, alert))
 
 
-def _decided_brief(s: Session, alert: Alert) -> dict[str, Any] | None:
-    """The brief stored at the decision, read as it was (nothing evaluated, counted or rendered again) but for
-    what concerns the case since: its latest stored evaluation when it was evaluated again after the decision,
-    and which published facts differ from it now."""
-    stored = alert.decision_brief
-    if stored is None:
-        return None  # decided before briefs were stored
+def since_decision(s: Session, alert: Alert) -> dict[str, Any] | None:
+    """What changed in the case since a decided alert was decided, read from what is stored (nothing evaluated
+    again): the case's revision, its latest evaluation when it was evaluated after the decision, and which
+    published facts differ from the case now. None while the alert is pending (its brief is current)."""
+    if alert.status in (AlertStatus.PENDING_APPROVAL, AlertStatus.WITHDRAWN) or alert.decided_at is None:
+        return None
     case = cases.get_case(s, alert.case_id)
-    out = {**stored, "evaluation_at_decision": stored["evaluation"]}
     latest = case_rows.latest_evaluation(s, case.id)
-    if latest is not None and (latest.case_revision > stored["case"]["revision"]
-                               or (alert.decided_at is not None and latest.evaluated_at > alert.decided_at)):
-        out["evaluation"] = {"profile": latest.profile, "version": latest.version, "met": latest.met,
-                             "results": latest.results}
-    out["facts_changed_since_approval"] = (facts.differences(alert.facts, facts.snapshot(case))
-                                           if alert.facts is not None and case.purged_at is None else [])
-    return out
+    decided_on = alert.approved_revision or ((alert.decision_brief or {}).get("case") or {}).get("revision") \
+        or alert.case_revision
+    evaluation = None
+    if latest is not None and (latest.case_revision > decided_on or latest.evaluated_at > alert.decided_at):
+        evaluation = {"profile": latest.profile, "version": latest.version, "met": latest.met,
+                      "results": latest.results}
+    changed = (facts.differences(alert.facts, facts.snapshot(case))
+               if alert.facts is not None and case.purged_at is None else [])
+    return {"case_revision": case.revision, "evaluation": evaluation, "facts_changed_since_approval": changed}
 
 
 def brief(rt: Runtime, s: Session, alert: Alert) -> dict[str, Any] | None:
@@ -572,7 +571,7 @@ def brief(rt: Runtime, s: Session, alert: Alert) -> dict[str, Any] | None:
     the brief stored at the decision (None for alerts withdrawn undecided or decided before 0007)."""
     if alert.status == AlertStatus.PENDING_APPROVAL:
         return _pending_brief(rt, s, alert, rt.clock.now())
-    return _decided_brief(s, alert)
+    return alert.decision_brief  # exactly as it stood (None: withdrawn undecided, or decided before 0007)
 
 
 @dataclass(frozen=True)
@@ -590,6 +589,7 @@ class AlertRecord:
     updates: list[UpdateRecord]
     deliveries: dict[str, int]
     brief: dict[str, Any] | None
+    since_decision: dict[str, Any] | None
     names: dict[int, str]
 
 
@@ -609,7 +609,7 @@ def read_alert(rt: Runtime, alert_id: str) -> AlertRecord:
         names = usernames(s, alert.requested_by, alert.decided_by, *(o.granted_by for o in ovs),
                           *(u.created_by for u in ups), *(u.decided_by for u in ups))
         return AlertRecord(alert, ovs, [_update_record(rt, s, alert, u, False) for u in ups],
-                           delivery_counts(s, alert.id), brief(rt, s, alert), names)
+                           delivery_counts(s, alert.id), brief(rt, s, alert), since_decision(s, alert), names)
 
 
 def read_update(rt: Runtime, alert_id: str, update_id: int) -> tuple[Alert, UpdateRecord, dict[int, str]]:

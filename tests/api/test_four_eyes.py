@@ -58,7 +58,7 @@ def test_patch_after_approval_does_not_reach_the_public_or_the_messages(api, rt,
         assert "Drugo Ime" not in text and "Zelena jakna" not in text, where
     alert = api.as_supervisor().get(f"/api/v1/alerts/{alert_id}").json
     assert alert["facts"]["child"]["name"] == "Milica Testović"
-    assert alert["brief"]["facts_changed_since_approval"] == ["child.description", "child.name"]
+    assert alert["since_decision"]["facts_changed_since_approval"] == ["child.description", "child.name"]
     # A text update carries the approved facts, not the edited case.
     outbox.clear()
     api.send_update(alert_id, "Viđena kod Slavije")
@@ -98,8 +98,8 @@ def test_changed_facts_reach_the_public_only_through_an_update_another_superviso
 def test_a_facts_update_is_refused_when_the_case_no_longer_meets_the_profile(api, rt, factories):
     case_id, alert_id = _active(api, rt, factories)
     api.as_operator().patch(f"/api/v1/cases/{case_id}", json={"police": {"confirmed": False}})
-    brief = api.as_supervisor().get(f"/api/v1/alerts/{alert_id}").json["brief"]
-    assert brief["evaluation"]["met"] is False
+    since = api.as_supervisor().get(f"/api/v1/alerts/{alert_id}").json["since_decision"]
+    assert since["evaluation"]["met"] is False and since["case_revision"] == 2
     [flag] = _events(rt, "alert.criteria_no_longer_met")
     assert flag.object_id == alert_id and flag.details["case_revision"] == 2
     r = api.as_operator().post(f"/api/v1/alerts/{alert_id}/updates", json={"text": "x", "facts": True})
