@@ -195,13 +195,9 @@ def audit_group() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
     """Exit 0 when the chain is intact, 1 naming the first bad event."""
-    from sqlmodel import Session
+    from .services import audit_trail
 
-    from . import audit
-
-    rt = _runtime(ctx)
-    with Session(rt.engine) as s:
-        report = audit.verify(s)
+    report = audit_trail.verify(_runtime(ctx))
     if not report.ok:
         raise Fail(f"audit chain broken at event {report.bad_event_id}: {report.problem}")
     click.echo(f"audit chain intact: {report.checked} events")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
-
-from . import audit
-from .models import Case, Staff
+from . import audit, store
 from .runtime import Runtime
 from .schemas import CaseIn
 from .services import cases, staff
+from .store import cases as case_rows
+from .store import staff as staff_rows
 
 DEMO_STAFF = (
     # Never the username inside the password (services/staff.py password_problem refuses that).
@@ -27,15 +26,16 @@ class DemoRefused(Exception):
 
 
 def load_demo(rt: Runtime) -> list[tuple[str, str, str]]:
-    with Session(rt.engine) as s:
-        if s.exec(select(func.count()).select_from(Case)).one():
+    with store.read(rt) as s:
+        if case_rows.count(s):
             raise DemoRefused("the database already has cases; demo data goes only into an empty database")
-        existing = set(s.exec(select(Staff.username)).all())
+        existing = staff_rows.all_usernames(s)
     for username, role, password in DEMO_STAFF:
         if username not in existing:
             staff.add_user(rt, username, role, password)
-    with Session(rt.engine) as s:
-        ana = s.exec(select(Staff).where(Staff.username == "ana")).one()
+    with store.read(rt) as s:
+        ana = staff_rows.by_username(s, "ana")
+        assert ana is not None
         actor = audit.Actor(ana.id, ana.username, ana.role)
     now = rt.clock.now()
     cases.open_case(rt, actor, CaseIn.model_validate({

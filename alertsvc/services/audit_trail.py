@@ -12,3 +12,9 @@ def events(rt: Runtime, *, case_id: str | None = None, after_id: int = 0, limit:
     with store.read(rt) as s:
         return audit.events(s, case_id=case_id, after_id=after_id, limit=limit)
 
+
+
+def verify(rt: Runtime) -> audit.ChainReport:
+    """Recompute the hash chain from the first event (``alertsvc audit verify``)."""
+    with store.read(rt) as s:
+        return audit.verify(s)

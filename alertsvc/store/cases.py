@@ -57,3 +57,8 @@ def due_for_purge(s: Session, cutoff: datetime) -> list[Case]:
     """Closed cases not purged yet, closed at or before ``cutoff``, row-locked."""
     return list(s.exec(select(Case).where(Case.status == CaseStatus.CLOSED, col(Case.closed_at) <= cutoff,
                                           col(Case.purged_at).is_(None)).with_for_update()).all())
+
+
+def count(s: Session) -> int:
+    """How many cases the database holds (any status)."""
+    return int(s.exec(select(sa.func.count()).select_from(Case)).one())

@@ -102,3 +102,7 @@ def token(s: Session, token_hash: str) -> ApiToken | None:
 def live_tokens(s: Session, staff_id: int) -> list[ApiToken]:
     return list(s.exec(select(ApiToken).where(ApiToken.staff_id == staff_id,
                                               col(ApiToken.revoked_at).is_(None))).all())
+
+
+def all_usernames(s: Session) -> set[str]:
+    return set(s.exec(select(Staff.username)).all())
