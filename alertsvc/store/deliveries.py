@@ -63,6 +63,9 @@ def _status_is(sources: Sequence[DeliveryStatus]) -> sa.ColumnElement[bool]:
     return c == sources[0] if len(sources) == 1 else c.in_(list(sources))
 
 
+_AFTER_SENDING = frozenset(DELIVERY_TRANSITIONS[DeliveryStatus.SENDING])
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     """What became of one claimed (``sending``) delivery."""
@@ -73,7 +76,8 @@ class SendOutcome:
     next_attempt_at: datetime | None = None  # a retry's due time: set for ``queued`` and only then
 
     def __post_init__(self) -> None:
-        require_transition([DeliveryStatus.SENDING], self.status)
+        if self.status not in _AFTER_SENDING:  # a set lookup: this runs once per message sent
+            require_transition([DeliveryStatus.SENDING], self.status)  # raises, naming the move
         if (self.status == DeliveryStatus.QUEUED) != (self.next_attempt_at is not None):
             raise IllegalTransition("a retry (queued) needs next_attempt_at, and nothing else has one")
 
@@ -161,8 +165,9 @@ def record_outcomes(engine: sa.Engine, outcomes: Sequence[SendOutcome], now: dat
     or the sweep came first) is left as it is. Returns the number of rows changed."""
     if not outcomes:
         return 0
-    for o in outcomes:  # SendOutcome checks itself; this guards a hand-built one
-        require_transition([_RECORD_FROM], o.status)
+    for o in outcomes:  # SendOutcome checks itself; this guards one changed after it was built
+        if o.status not in _AFTER_SENDING:
+            require_transition([_RECORD_FROM], o.status)
     t = DELIVERIES
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # one statement for the whole batch
