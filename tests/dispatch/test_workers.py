@@ -118,9 +118,8 @@ def test_kill_9_mid_send_then_restart_sends_nobody_twice(file_app, settings, tmp
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite serialises writers: one worker there
 def test_several_workers_share_the_queue_without_duplicates(file_app, settings, tmp_path, engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("several workers need PostgreSQL (SKIP LOCKED); SQLite runs one worker")
     rt = file_app.extensions["alertsvc"]
     alert_id = _approved_alert(file_app, tmp_path)
     workers = [_worker(settings, "--batch-size", "100") for _ in range(3)]
