@@ -5,6 +5,6 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-for script in ("bench_geo_match.py", "bench_import.py", "bench_dispatch.py"):
+for script in ("bench_geo_match.py", "bench_import.py", "bench_dispatch.py", "bench_hostile_input.py"):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -224,16 +224,12 @@ def test_bad_strings_in_keys_and_deep_values_are_422(api, world):
 # --- 14. a capped error list --------------------------------------------------------------------------------
 def test_twenty_thousand_unknown_keys_list_fifty_errors_and_count_them_all(api, clock):
     op = api.as_operator()
-    op.get("/api/v1/auth/me")  # warm up
-    started = time.perf_counter()
-    r = op.post("/api/v1/cases", data=many_keys(), headers=JSON)
-    elapsed = time.perf_counter() - started
+    r = op.post("/api/v1/cases", data=many_keys(), headers=JSON)  # how fast: bench/bench_hostile_input.py
     problem = assert_problem(r, 422)
     assert len(problem["errors"]) == 50
     assert problem["error_count"] == MANY_KEYS + 2  # and child, last_seen missing
     assert problem["detail"].endswith(f"and {MANY_KEYS + 2 - 50} more (the first 50 are listed)")
     assert len(r.data) < 10_000
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
     valid_but_many = json.dumps({**case_payload(clock.now()), "child": json.loads(
         many_keys({"age": 9}, 5000))}).encode()
     problem = assert_problem(op.post("/api/v1/cases", data=valid_but_many, headers=JSON), 422)
@@ -501,15 +497,12 @@ def test_a_real_server_answers_hostile_bodies_with_a_problem(served, body, statu
     for path in ("/api/v1/auth/token", "/api/v1/subscriptions"):
         conn = http.client.HTTPConnection("127.0.0.1", served, timeout=30)
         try:
-            started = time.perf_counter()
             conn.request("POST", path, body=body, headers={**JSON, "Connection": "close"})
             resp = conn.getresponse()
             payload = resp.read()
-            elapsed = time.perf_counter() - started
         finally:
             conn.close()
         assert resp.status == status, payload[:300]
         assert resp.getheader("Content-Type") == PROBLEM
         problem = json.loads(payload)
         assert problem["status"] == status and len(payload) < 10_000
-        assert elapsed < 2.0, f"{path}: {elapsed:.2f} s"
