@@ -12,6 +12,7 @@ from ..log import get_logger
 from ..messages import CHANNELS
 from ..schemas import ConfirmIn, SubscriptionCreated, SubscriptionIn, SubscriptionStatusOut, UnsubscribeIn
 from ..services import subscriptions
+from ..unsubscribe import subscription_for_token
 from .blueprint import bp
 from .registry import endpoint
 
@@ -61,5 +62,5 @@ def confirm(sub_id: str, body: ConfirmIn) -> SubscriptionStatusOut:
           tag="subscriptions", body=UnsubscribeIn, responses={200: SubscriptionStatusOut}, errors=(404,))
 def unsubscribe(body: UnsubscribeIn) -> SubscriptionStatusOut:
     rt = runtime()
-    subscriptions.unsubscribe(rt, subscriptions.subscription_for_token(rt, body.token), "api")
+    subscriptions.unsubscribe(rt, subscription_for_token(rt, body.token), "api")
     return SubscriptionStatusOut(status="unsubscribed")

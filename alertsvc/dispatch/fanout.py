@@ -18,7 +18,7 @@ the ``COPY`` included, is in ``alertsvc.store.recipients`` (subscriptions) and `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -31,11 +31,7 @@ from ..models import DeliveryKind, DeliveryStatus
 from ..settings import FatigueSettings
 from ..store import deliveries
 from ..store import recipients as subscribers
-from ..store.recipients import CHANNELS, Recipients, read_ahead
-from ..store.recipients import read_columns as _columns  # noqa: F401  (tests read columns through here)
-
-__all__ = ["CHANNELS", "COUNTED_KINDS", "LIVE", "Recipients", "alert_recipients", "follow_up",
-           "over_budget", "read_ahead", "recipient_chunks", "recipients", "write_deliveries"]
+from ..store.recipients import Recipients, read_ahead
 
 COUNTED_KINDS = (DeliveryKind.ALERT, DeliveryKind.UPDATE)  # closing messages do not count against a budget
 LIVE = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
@@ -107,13 +103,6 @@ def over_budget(s: Session, cfg: FatigueSettings, now: datetime) -> np.ndarray:
 
 
 # --- write ------------------------------------------------------------------------------------------------
-def write_deliveries(s: Session, alert_id: str, kind: str, update_id: int, chunks: Iterable[Recipients],
-                     suppressed: np.ndarray, now: datetime) -> dict[str, int]:
-    """One delivery row per recipient (``suppressed`` for the addresses in ``suppressed``) and their batch, in
-    the caller's transaction; counts by status."""
-    return deliveries.write_batch(s, alert_id, kind, update_id, chunks, suppressed, now)
-
-
 def follow_up(s: Session, alert_id: str, kind: str, update_id: int, now: datetime,
               suppressed: np.ndarray | None = None) -> dict[str, int]:
     """Update/closing rows for everyone the alert reached (or, for updates, is about to reach)."""

@@ -28,7 +28,7 @@ from sqlmodel import Session
 import criteria
 import geo
 
-from .. import audit, store
+from .. import audit, facts, store
 from ..dispatch import fanout
 from ..errors import (
     Conflict,
@@ -57,9 +57,9 @@ from ..store import alerts as alert_rows
 from ..store import cases as case_rows
 from ..store import deliveries as delivery_rows
 from ..store import staff as staff_rows
-from . import cases, facts, fatigue
+from ..unsubscribe import unsubscribe_url
+from . import cases, fatigue
 from .common import get_or_404, parse_area
-from .subscriptions import unsubscribe_url
 
 T = TypeVar("T")
 REFUSALS = (Forbidden, Conflict, TooManyRequests, ValidationFailed)
@@ -251,7 +251,7 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checkl
         alert.expires_at = now + timedelta(hours=rt.settings.alerts.expiry_hours)
         s.add(alert)
         s.flush()
-        counts = fanout.write_deliveries(s, alert.id, "alert", 0, chunks, suppressed, now)
+        counts = delivery_rows.write_batch(s, alert.id, "alert", 0, chunks, suppressed, now)
         audit.record(s, actor, "alert.approved", object_type="alert", object_id=alert.id, case_id=case.id, now=now,
                      details={"profile": profile.id, "version": profile.version, "checklist": sorted(checklist),
                               "case_revision": case.revision, "territories": alert.territories,

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from .. import audit, store
+from ..facts import purged
 from ..models import Case
 from ..runtime import Runtime
 from ..store import alerts as alert_rows
 from ..store import cases as case_rows
-from .facts import purged
 
 FLAGS = ("abduction_suspected", "abduction_witnessed", "imminent_danger", "medical_or_disability")
 

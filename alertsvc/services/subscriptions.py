@@ -28,15 +28,7 @@ from ..log import get_logger
 from ..models import Subscription, SubscriptionStatus
 from ..runtime import Runtime
 from ..store import subscriptions as subscription_rows
-from ..unsubscribe import (  # re-exported: their home is alertsvc/unsubscribe.py
-    subscription_for_token as subscription_for_token,
-)
-from ..unsubscribe import (
-    unsubscribe_token as unsubscribe_token,
-)
-from ..unsubscribe import (
-    unsubscribe_url as unsubscribe_url,
-)
+from ..unsubscribe import subscription_for_token
 from .common import parse_area
 
 log = get_logger("alertsvc.subscriptions")

@@ -265,9 +265,9 @@ def _html_headers_ok(r) -> None:
 
 
 def test_html_pages_carry_referrer_policy_and_x_frame_options(api, rt, world):
-    from alertsvc.services import subscriptions
+    from alertsvc.unsubscribe import unsubscribe_token
 
-    token = subscriptions.unsubscribe_token(rt, world.ids["sub_id"])
+    token = unsubscribe_token(rt, world.ids["sub_id"])
     for method in ("GET", "POST"):
         r = api.client.open(f"/unsubscribe/{token}", method=method)
         assert r.status_code == 200 and r.mimetype == "text/html"

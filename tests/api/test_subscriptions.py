@@ -33,7 +33,7 @@ def test_subscribe_confirm_unsubscribe(api, outbox, rt, body):
     assert sent.address == ("+381641234567" if body["channel"] == "sms" else "Ana.Test@example.org")
     confirmed = api.client.post(f"/api/v1/subscriptions/{sub_id}/confirm", json={"code": _code(sent)})
     assert confirmed.status_code == 200 and confirmed.json == {"status": "active"}
-    from alertsvc.services.subscriptions import unsubscribe_token
+    from alertsvc.unsubscribe import unsubscribe_token
 
     token = unsubscribe_token(rt, sub_id)
     out = api.client.post("/api/v1/subscriptions/unsubscribe", json={"token": token})
@@ -139,7 +139,7 @@ def test_bad_unsubscribe_token_is_404(api):
 
 
 def test_tampered_unsubscribe_token_is_refused(api, outbox, rt):
-    from alertsvc.services.subscriptions import unsubscribe_token
+    from alertsvc.unsubscribe import unsubscribe_token
 
     sub_id, _code = _subscribe(api, outbox, SMS)
     token = unsubscribe_token(rt, sub_id)

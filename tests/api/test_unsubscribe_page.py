@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from alertsvc.models import Subscription
-from alertsvc.services.subscriptions import unsubscribe_token
+from alertsvc.unsubscribe import unsubscribe_token
 
 from ..helpers import add_subscriber
 

@@ -19,6 +19,8 @@ from alertsvc.dispatch.worker import claim
 from alertsvc.models import Delivery, DeliveryBatch, Subscription
 from alertsvc.services import subscriptions
 from alertsvc.services.importer import import_csv
+from alertsvc.store import deliveries as deliveries_store
+from alertsvc.store import recipients as recipients_store
 
 from ..helpers import add_subscriber, approval_body
 
@@ -109,7 +111,7 @@ def test_an_address_is_reached_once_through_its_oldest_subscription_across_chunk
         small = list(fanout.recipient_chunks(conn, rt.regions, area, chunk=2))
     assert len(small) >= 3  # really read in several chunks
     seqs = {_sub(rt, x).seq: x for x in [*subs, late_cyrl, outside]}
-    for got in (whole, fanout.Recipients.concat(small)):
+    for got in (whole, recipients_store.Recipients.concat(small)):
         assert sorted(seqs[q] for q in got.seq.tolist()) == sorted(subs)  # not the later region one, not Niš
         assert len(set(got.address_no.tolist())) == len(got) == 5
         assert got.per_channel() == {"sms": 5, "email": 0, "total": 5}
@@ -118,14 +120,14 @@ def test_an_address_is_reached_once_through_its_oldest_subscription_across_chunk
 def test_the_column_reader_refuses_a_null_instead_of_dropping_a_row(rt):
     with Session(rt.engine) as s:
         conn = s.connection()
-        ok = fanout._columns(conn, "SELECT 1 + :x, 2.5", {"x": 41}, [("a", "i8"), ("b", "f8")]) \
+        ok = recipients_store.read_columns(conn, "SELECT 1 + :x, 2.5", {"x": 41}, [("a", "i8"), ("b", "f8")]) \
             if conn.dialect.name != "postgresql" else \
-            fanout._columns(conn, "SELECT CAST(1 + :x AS bigint), CAST(2.5 AS double precision)", {"x": 41},
+            recipients_store.read_columns(conn, "SELECT CAST(1 + :x AS bigint), CAST(2.5 AS double precision)", {"x": 41},
                             [("a", "i8"), ("b", "f8")])
         assert ok["a"].tolist() == [42] and ok["b"].tolist() == [2.5]
         null = "SELECT CAST(NULL AS bigint) UNION ALL SELECT CAST(7 AS bigint)"
         with pytest.raises(RuntimeError, match="null"):
-            fanout._columns(conn, null, {}, [("a", "i8")])
+            recipients_store.read_columns(conn, null, {}, [("a", "i8")])
 
 
 def test_read_ahead_hands_over_errors_and_stops_its_thread(engine):
@@ -135,7 +137,7 @@ def test_read_ahead_hands_over_errors_and_stops_its_thread(engine):
 
     got = []
     with pytest.raises(ValueError, match="boom"):
-        for item in fanout.read_ahead(engine, produce):
+        for item in recipients_store.read_ahead(engine, produce):
             got.append(item)
     assert got == [1]
 
@@ -145,7 +147,7 @@ def test_read_ahead_hands_over_errors_and_stops_its_thread(engine):
             n += 1
             yield n
 
-    reader = fanout.read_ahead(engine, endless)
+    reader = recipients_store.read_ahead(engine, endless)
     assert [next(reader) for _ in range(3)] == [1, 2, 3]
     reader.close()  # the consumer stops early: the thread ends and gives its connection back
     assert not any(t.name == "fanout-reader" and t.is_alive() for t in threading.enumerate())
@@ -163,9 +165,9 @@ def test_every_row_of_an_approval_lies_in_its_batch_and_budgets_suppress_by_addr
         assert all(batch.first_id <= r.id <= batch.last_id for r in rows)
     with transaction(rt.engine) as s:
         suppressed = np.array([rows[0].address_no, rows[2].address_no])
-        rec = fanout.Recipients(np.array([r.subscription_seq for r in rows]),
+        rec = recipients_store.Recipients(np.array([r.subscription_seq for r in rows]),
                                 np.array([r.address_no for r in rows]), np.zeros(4, np.int8))
-        counts = fanout.write_deliveries(s, alert_id, "update", 99, iter([rec.take([0, 1]), rec.take([2, 3])]),
+        counts = deliveries_store.write_batch(s, alert_id, "update", 99, iter([rec.take([0, 1]), rec.take([2, 3])]),
                                          suppressed, rt.clock.now())
     with Session(rt.engine) as s:
         assert counts == {"queued": 2, "suppressed": 2}

@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 
 from alertsvc.app import create_app
 from alertsvc.models import Subscription
-from alertsvc.services.subscriptions import unsubscribe_url
+from alertsvc.unsubscribe import unsubscribe_url
 
 AUTH_TOKEN = "e2e-twilio-auth-token"
 SID = "AC" + "0123456789abcdef" * 2

@@ -74,7 +74,7 @@ def test_unsubscribe_page_in_cyrillic_with_one_button(served, page, tmp_path):
     from sqlmodel import Session
 
     from alertsvc.models import Subscription
-    from alertsvc.services.subscriptions import unsubscribe_url
+    from alertsvc.unsubscribe import unsubscribe_url
 
     rt, _base = served
     sub_id = add_subscriber(rt, "+381641234567", language="sr-Cyrl")
