@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+from pathlib import Path
 
+import jinja2
 from flask import Flask, Response, g, request
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
 
 from channels import Channel
 
 from . import api, context
 from .api import guards
-from .api.errors import register_error_handlers
+from .api.errors import PageErrors, register_error_handlers
 from .clock import Clock
 from .log import configure_logging, get_logger
 from .runtime import Runtime, build_runtime
 from .settings import Settings, load_settings
+from .templating import templates_dir
 from .web import (
     cap_docs,  # noqa: F401  (describes the CAP routes in the OpenAPI document)
     cap_views,
+    citizen,
+    console,
+    i18n,
     pages,
+    signin,
+    ui,
     webhooks,
 )
 
 log = get_logger("alertsvc.http")
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -34,19 +45,38 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     rt = runtime or build_runtime(settings, clock=clock, engine=engine, channels=channels)
     settings = rt.settings  # with the secret key settled (resolve_secret_key)
 
-    app = Flask("alertsvc", template_folder=None)
-    guards.install(app)  # first: no merged slashes, well-formed path values, storable strings, HTML headers
+    app = Flask("alertsvc", template_folder=str(templates_dir()), static_folder=str(STATIC), static_url_path="/static")
+    guards.install(app)  # first: no merged slashes, well-formed path values, storable strings
+    sec = settings.security
     app.config.update(
-        SECRET_KEY=settings.security.secret_key.get_secret_value(),
+        SECRET_KEY=sec.secret_key.get_secret_value(),
         MAX_CONTENT_LENGTH=settings.server.max_request_bytes,
         JSON_SORT_KEYS=False,
+        SESSION_COOKIE_NAME="alertsvc_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=ui.session_cookie_secure(settings),
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=sec.token_ttl_minutes),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a form left open is not lost
     )
+    app.jinja_env.undefined = jinja2.StrictUndefined  # a misspelt variable is an error, not an empty field
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
 
-    register_error_handlers(app)
+    register_error_handlers(app, PageErrors(ui.wants_page, ui.domain_error_page, ui.http_error_page,
+                                            ui.server_error_page))
     api.register(app)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(cap_views.bp)
+    for blueprint in (webhooks.bp, pages.bp, cap_views.bp, i18n.bp, signin.bp, console.bp, citizen.bp):
+        app.register_blueprint(blueprint)
+    csrf = CSRFProtect(app)  # every form of every page; the API checks the header itself (api/auth.py)
+    for exempt in (api.blueprint.bp, webhooks.bp, cap_views.bp):
+        csrf.exempt(exempt)
+    csrf.exempt(pages.unsubscribe_page)  # RFC 8058 one-click POST from mail clients: the URL's token is the key
+    # The language switch changes only how this browser shows pages (a forged one harms nobody); a token would put
+    # a session cookie on the public pages, which must stay cacheable for the crowd an alert sends.
+    csrf.exempt(i18n.choose_language)
+    i18n.install(app)
+    ui.install(app)
     context.install(app, rt)  # the runtime, and the limiter enforcing the rate limits declared on the views
 
     @app.get("/healthz")

@@ -24,6 +24,8 @@ from .runtime import Runtime
 from .settings import Settings
 
 RUNTIME = "alertsvc"
+# The console session's key for the staff token (web pages; the API accepts it only with a CSRF header).
+SESSION_TOKEN = "staff_token"
 LIMITER = "alertsvc.limiter"
 _LIMITED = "alertsvc.limited"  # per app: limited view -> the view under that app's limiter decorations
 _DECLARED = "__alertsvc_rate_limits__"

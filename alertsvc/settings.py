@@ -69,6 +69,12 @@ class SecuritySettings(_Section):
     argon2_memory_kib: int = Field(65536, ge=1024, le=4_194_304)
     login_max_failures: int = Field(10, ge=1, le=1000)
     login_lockout_minutes: int = Field(15, ge=1, le=60 * 24 * 7)
+    # Console sessions: signed out after this many idle minutes (a warning comes 5 minutes before; any page or
+    # "Stay signed in" extends it), and never later than token_ttl_minutes after sign-in.
+    session_idle_minutes: int = Field(30, ge=6, le=60 * 24)
+    # The session cookie's Secure flag. Unset: Secure unless server.base_url is http:// on a loopback host (the
+    # demo on this machine), so a cookie never crosses a network in clear text.
+    cookie_secure: bool | None = None
 
     @field_validator("secret_key")
     @classmethod

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, request
@@ -34,9 +36,24 @@ def _http_type(code: int) -> str:
             422: "validation-failed", 429: "too-many-requests"}.get(code, "http-error")
 
 
-def register_error_handlers(app: Flask) -> None:
+@dataclass(frozen=True)
+class PageErrors:
+    """How the pages render errors (``web/ui.py``): for a request that ``wants_page``, an HTML page instead of
+    problem+json."""
+    wants_page: Callable[[], bool]
+    domain: Callable[[DomainError], Response]
+    http: Callable[[int, str | None], Response]
+    server: Callable[[str], Response]
+
+
+def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None:
+    def as_page() -> bool:
+        return pages is not None and pages.wants_page()
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
+        if pages is not None and as_page():
+            return pages.domain(exc)
         return problem_response(exc.status, exc.type, exc.title, exc.detail, extra=exc.extra, headers=exc.headers)
 
     @app.errorhandler(HTTPException)
@@ -52,6 +69,8 @@ def register_error_handlers(app: Flask) -> None:
                 headers["Retry-After"] = original.headers["Retry-After"]
             elif retry:
                 headers["Retry-After"] = str(int(retry))
+        if pages is not None and as_page():
+            return pages.http(code, headers.get("Retry-After"))
         detail = exc.description or exc.name
         if code == 404:
             detail = f"Nothing at {printable(request.path)[:200]}."
@@ -69,6 +88,11 @@ def register_error_handlers(app: Flask) -> None:
         log.error("request.failed", exc_info=exc, extra={"correlation_id": correlation_id,
                                                          "method": request.method, "endpoint": request.endpoint,
                                                          "error_type": type(exc).__name__})
+        if pages is not None and as_page():
+            try:
+                return pages.server(correlation_id)
+            except Exception:  # the error page itself failed: the plain problem below still answers
+                log.error("request.error_page_failed", extra={"correlation_id": correlation_id})
         return problem_response(500, "internal-error", "Internal server error",
                                 f"Something went wrong on our side. Quote correlation id {correlation_id}.",
                                 extra={"correlation_id": correlation_id})

@@ -6,8 +6,7 @@
   problem+json body beside its ``Location``, never werkzeug's HTML.
 - Path values that cannot name anything (``inputs.path_value_ok``): 404 before any query.
 - Query and form values (and names) with NUL or a lone surrogate: 422 naming the parameter.
-- HTML responses carry ``Referrer-Policy: no-referrer`` (an unsubscribe page's URL holds its token),
-  ``X-Frame-Options: DENY`` and, where the page set none, a CSP with ``frame-ancestors 'none'``.
+(The headers of HTML responses, CSP included, are set by ``web/ui.py``.)
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ from ..errors import NotFound, ValidationFailed
 from ..inputs import path_value_ok, printable, string_problem
 from .errors import problem_response
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-HTML_HEADERS = {"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -55,8 +52,4 @@ def install(app: Flask) -> None:
             location = resp.headers.get("Location", "")
             resp = problem_response(resp.status_code, "redirect", "Redirect", f"This resource is at {location}.",
                                     headers={"Location": location})
-        if resp.mimetype in HTML_TYPES:
-            for header, value in HTML_HEADERS.items():
-                resp.headers.setdefault(header, value)
-            resp.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         return resp

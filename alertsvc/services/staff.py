@@ -164,7 +164,7 @@ def _locked_error(until: datetime, now: datetime) -> SignInLocked:
     return SignInLocked(LOCKED, retry_after=until - now)
 
 
-def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
+def issue_token(rt: Runtime, username: str, password: str, ttl: timedelta | None = None) -> IssuedToken:
     """Exchange a password for a bearer token. The error never says whether the username exists.
 
     Lockout: after ``security.login_max_failures`` consecutive wrong passwords an account is locked for
@@ -196,7 +196,7 @@ def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
             if rt.password_hasher.check_needs_rehash(user.password_hash):
                 staff_rows.set_password_hash(s, user.id, rt.password_hasher.hash(password))
             token = secrets.token_urlsafe(32)
-            expires = now + timedelta(minutes=rt.settings.security.token_ttl_minutes)
+            expires = now + min(ttl or _max_ttl(rt), _max_ttl(rt))
             staff_rows.add(s, ApiToken(token_hash=_token_hash(token), staff_id=user.id, created_at=now,
                                        expires_at=expires))
             audit.record(s, audit.Actor(user.id, user.username, user.role), "token.issued",
@@ -207,6 +207,45 @@ def issue_token(rt: Runtime, username: str, password: str) -> IssuedToken:
             until = current.locked_until if current is not None and current.locked_until else now
         raise _locked_error(max(until, now + timedelta(seconds=1)), now)
     return IssuedToken(token, expires)
+
+
+def _max_ttl(rt: Runtime) -> timedelta:
+    return timedelta(minutes=rt.settings.security.token_ttl_minutes)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A console session's token: who it is and until when it holds."""
+    actor: audit.Actor
+    expires_at: datetime
+
+
+def session_for_token(rt: Runtime, token: str, idle: timedelta) -> SignedIn | None:
+    """Who a console session's token belongs to, sliding its expiry: once less than half of ``idle`` is left it
+    is pushed to ``now + idle`` (one write per half period, not one per page), never past ``token_ttl_minutes``
+    after sign-in. None: unknown, expired, revoked, or the account is inactive."""
+    now = rt.clock.now()
+    with store.read(rt) as s:
+        user = authenticate(s, token, now)
+        row = staff_rows.token(s, _token_hash(token)) if user is not None else None
+        if user is None or row is None:
+            return None
+        actor, expires = audit.Actor(user.id, user.username, user.role), row.expires_at
+    if expires - now < idle / 2:
+        expires = extend_token(rt, token, idle) or expires
+    return SignedIn(actor, expires)
+
+
+def extend_token(rt: Runtime, token: str, idle: timedelta) -> datetime | None:
+    """Push a live token's expiry to ``now + idle`` (capped at ``token_ttl_minutes`` after it was issued); the
+    new expiry, or None when the token is no longer valid."""
+    now = rt.clock.now()
+    with store.write(rt) as s:
+        row = staff_rows.token(s, _token_hash(token))
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            return None
+        row.expires_at = max(row.expires_at, min(now + idle, row.created_at + _max_ttl(rt)))
+        return row.expires_at
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Staff | None:

@@ -3,30 +3,19 @@ the page's button or RFC 8058 one-click)."""
 
 from __future__ import annotations
 
-from functools import cache
-
-import jinja2
 from flask import Blueprint, Response, request
 
 from ..context import runtime
 from ..errors import NotFound
 from ..messages import LANGUAGES
 from ..services import public, subscriptions
-from ..templating import make_environment
+from .ui import page
 
 bp = Blueprint("pages", __name__)
 
 
-@cache
-def _env() -> jinja2.Environment:
-    return make_environment()
-
-
 def render(template: str, status: int = 200, **context: object) -> Response:
-    html = _env().get_template(template).render(**context)
-    return Response(html, status=status, mimetype="text/html",
-                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                        "form-action 'self'; frame-ancestors 'none'"})
+    return page(template, status, **context)
 
 
 def _language(subscribed: str | None) -> str:
