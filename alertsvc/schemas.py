@@ -36,6 +36,18 @@ OptionalLongText = Annotated[LongText | None, BlankIsNone]
 OptionalNote = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None, BlankIsNone]
 
 
+def _split_commas(value: Any) -> Any:
+    """A repeatable query parameter: ``?status=a&status=b`` arrives as a list, ``?status=a,b`` as one string;
+    both become ``["a", "b"]`` (a blank item stays, for the item's validation to refuse)."""
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) for v in items):
+        return value
+    return [part for v in items for part in v.split(",")]
+
+
+SplitCommas = BeforeValidator(_split_commas)  # on every repeatable query parameter (``registry.parse_query``)
+
+
 class In(BaseModel):
     """Request bodies: strict types (no "yes" for true), unknown fields rejected, and no string (value or key,
     at any depth) with NUL or a lone surrogate: nothing could store or send it on."""
@@ -124,6 +136,17 @@ class CriteriaOut(Out):
     profile: ProfileOut
 
 
+class CriteriaCheckOut(Out):
+    """The active profile's verdicts on the facts given (nothing stored): ``results`` have the shape of a case
+    evaluation's (``CaseOut.evaluation.results``)."""
+    profile: str = Field(description="The active profile's id.")
+    title: str
+    version: str = Field(description="sha256 of the profile file.")
+    met: bool = Field(description="The profile's decision: every required criterion is met.")
+    results: list[ResultOut]
+    evaluated_at: datetime
+
+
 # --- cases ----------------------------------------------------------------------------------------
 class ChildIn(In):
     name: OptionalShortText = None
@@ -196,6 +219,17 @@ class CasePatch(In):
 class CaseCloseIn(In):
     outcome: Literal["found", "withdrawn", "other"]
     note: OptionalNote = None
+
+
+class CaseFactsIn(In):
+    """The sections of ``CaseIn`` with every field optional (what the intake form holds so far), for evaluating
+    the criteria without opening a case. A missing fact is "not known" (an ``unknown`` verdict)."""
+    child: ChildPatch | None = None
+    last_seen: LastSeenPatch | None = None
+    circumstances: CircumstancesIn | None = None
+    police: PoliceIn | None = None
+    reporter: ReporterIn | None = Field(default=None, description="Accepted (the intake form sends it), never "
+                                                                  "read: nothing about the reporter decides.")
 
 
 class ResultOut(Out):
@@ -292,6 +326,65 @@ class CaseOut(Out):
     evaluation: EvaluationOut
     evaluations: list[EvaluationOut]
     alerts: list[CaseAlertOut] = []
+
+
+CaseStatusName = Literal["open", "closed"]
+AlertStatusName = Literal["pending_approval", "rejected", "active", "resolved", "expired", "withdrawn"]
+DistrictCode = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None,
+                         BlankIsNone]
+PageCursor = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)] | None,
+                       BlankIsNone]
+
+
+class CaseListQuery(In):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    status: Annotated[list[CaseStatusName], SplitCommas] = Field(
+        default=[], description="Only cases in these statuses (repeat the parameter or separate by commas).")
+    district: DistrictCode = Field(default=None, description="A region code of the catalogue (e.g. RS-00): cases "
+                                                             "last seen in that district.")
+    limit: int = Field(50, ge=1, le=200, description="Items per page.")
+    cursor: PageCursor = Field(default=None, description="``next_cursor`` of the previous page.")
+
+
+class AlertCountsOut(Out):
+    """A case's alerts by status."""
+    total: int = 0
+    pending_approval: int = 0
+    active: int = 0
+    rejected: int = 0
+    resolved: int = 0
+    expired: int = 0
+    withdrawn: int = 0
+
+
+class EvaluationSummaryOut(Out):
+    profile: str
+    version: str
+    met: bool
+
+
+class CaseSummaryOut(Out):
+    """A case in a work queue. No personal data (no name, description, place or reporter): reading those is an
+    audited read of the case itself (``GET /cases/{id}``)."""
+    id: str
+    reference: str
+    status: str
+    opened_at: datetime
+    opened_by: str | None = None
+    updated_at: datetime
+    closed_at: datetime | None = None
+    revision: int
+    child_age: int | None = None
+    district: str | None = Field(default=None, description="The catalogue region containing the last-seen "
+                                                           "coordinates (null when outside every region or purged).")
+    evaluation: EvaluationSummaryOut | None = Field(default=None, description="The latest evaluation.")
+    alerts: AlertCountsOut
+
+
+class CasePageOut(Out):
+    items: list[CaseSummaryOut]
+    next_cursor: str | None = Field(default=None, description="Pass as ``cursor`` for the next page; null on the "
+                                                              "last page.")
 
 
 # --- audit ----------------------------------------------------------------------------------------
@@ -552,6 +645,46 @@ class AlertOut(Out):
                                   "stood at the decision; null for alerts decided before briefs were stored.")
     since_decision: SinceDecisionOut | None = Field(
         default=None, description="Decided alerts: what changed in the case since the decision.")
+
+
+class AlertListQuery(In):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    status: Annotated[list[AlertStatusName], SplitCommas] = Field(
+        default=[], description="Only alerts in these statuses (repeat the parameter or separate by commas).")
+    district: DistrictCode = Field(default=None, description="A region code of the catalogue (e.g. RS-00): alerts "
+                                                             "whose territories include it.")
+    case_id: Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=36)] | None,
+                       BlankIsNone] = None
+    order: Literal["newest", "oldest"] = Field(default="newest", description="By request time: newest first "
+                                                                              "(default) or oldest first.")
+    limit: int = Field(50, ge=1, le=200, description="Items per page.")
+    cursor: PageCursor = Field(default=None, description="``next_cursor`` of the previous page (with the same "
+                                                         "``order``).")
+
+
+class AlertSummaryOut(Out):
+    id: str
+    case_id: str
+    case_reference: str
+    status: str
+    requested_at: datetime
+    requested_by: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    activated_at: datetime | None = None
+    expires_at: datetime | None = None
+    resolved_at: datetime | None = None
+    territories: list[str]
+    estimated_recipients: dict[str, int] = Field(description="Recipients per channel and in total.")
+    deliveries: DeliveryCounts | None = Field(
+        default=None, description="The alert message's deliveries by status; null for alerts never approved.")
+    pending_updates: int = Field(description="Updates waiting for a supervisor's approval.")
+
+
+class AlertPageOut(Out):
+    items: list[AlertSummaryOut]
+    next_cursor: str | None = Field(default=None, description="Pass as ``cursor`` for the next page; null on the "
+                                                              "last page.")
 
 
 class DeliveryOut(Out):

@@ -8,7 +8,10 @@ from ..context import runtime
 from ..models import Alert, Role
 from ..schemas import (
     AlertIn,
+    AlertListQuery,
     AlertOut,
+    AlertPageOut,
+    AlertSummaryOut,
     ApproveIn,
     DecisionBrief,
     DeliveryCounts,
@@ -76,6 +79,28 @@ def request_alert(actor: audit.Actor, case_id: str, body: AlertIn) -> tuple[Aler
     alert_id = alerts.request_alert(runtime(), actor, case_id, body.area.model_dump(exclude_none=True),
                                     body.message.text)
     return _read(alert_id), 201, {"Location": f"/api/v1/alerts/{alert_id}"}
+
+
+def alert_summary_out(item: alerts.AlertSummary) -> AlertSummaryOut:
+    return AlertSummaryOut(
+        id=item.id, case_id=item.case_id, case_reference=item.case_reference, status=item.status,
+        requested_at=item.requested_at, requested_by=item.requested_by, decided_at=item.decided_at,
+        decided_by=item.decided_by, activated_at=item.activated_at, expires_at=item.expires_at,
+        resolved_at=item.resolved_at, territories=item.territories, estimated_recipients=item.estimated_recipients,
+        deliveries=DeliveryCounts(**item.deliveries) if item.deliveries is not None else None,
+        pending_updates=item.pending_updates)
+
+
+@endpoint(bp, "/alerts", "GET",
+          summary="Alerts for a work queue by request time, with delivery progress, a page at a time",
+          tag="alerts", roles=STAFF, query=AlertListQuery, responses={200: AlertPageOut})
+def list_alerts(actor: audit.Actor, query: AlertListQuery) -> AlertPageOut:
+    """Filter by ``status`` (repeatable, or comma-separated), ``district`` (alerts whose territories include the
+    region) and ``case_id``. ``order=oldest`` lists the longest-waiting first (the approval queue). Keyset paging
+    on (request time, id): pass ``next_cursor`` back as ``cursor`` with the same ``order``."""
+    page = alerts.list_alerts(runtime(), statuses=query.status, district=query.district, case_id=query.case_id,
+                              limit=query.limit, cursor=query.cursor, oldest_first=query.order == "oldest")
+    return AlertPageOut(items=[alert_summary_out(i) for i in page.items], next_cursor=page.next_cursor)
 
 
 @endpoint(bp, "/alerts/<alert_id>", "GET",

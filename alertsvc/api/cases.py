@@ -5,7 +5,19 @@ from __future__ import annotations
 from .. import audit
 from ..context import runtime
 from ..models import CaseEvaluation, Role
-from ..schemas import CaseAlertOut, CaseCloseIn, CaseIn, CaseOut, CasePatch, EvaluationOut
+from ..schemas import (
+    AlertCountsOut,
+    CaseAlertOut,
+    CaseCloseIn,
+    CaseIn,
+    CaseListQuery,
+    CaseOut,
+    CasePageOut,
+    CasePatch,
+    CaseSummaryOut,
+    EvaluationOut,
+    EvaluationSummaryOut,
+)
 from ..services import cases, closing
 from .blueprint import bp
 from .registry import endpoint
@@ -38,6 +50,28 @@ def _read(case_id: str) -> CaseOut:
 def open_case(actor: audit.Actor, body: CaseIn) -> tuple[CaseOut, int, dict[str, str]]:
     case_id = cases.open_case(runtime(), actor, body)
     return _read(case_id), 201, {"Location": f"/api/v1/cases/{case_id}"}
+
+
+def case_summary_out(item: cases.CaseSummary) -> CaseSummaryOut:
+    ev = item.evaluation
+    return CaseSummaryOut(
+        id=item.id, reference=item.reference, status=item.status, opened_at=item.opened_at, opened_by=item.opened_by,
+        updated_at=item.updated_at, closed_at=item.closed_at, revision=item.revision, child_age=item.child_age,
+        district=item.district, alerts=AlertCountsOut(**item.alerts),
+        evaluation=EvaluationSummaryOut(profile=ev.profile, version=ev.version, met=ev.met) if ev else None)
+
+
+@endpoint(bp, "/cases", "GET",
+          summary="Cases for a work queue, the most recently opened first, a page at a time (no personal data)",
+          tag="cases", roles=STAFF, query=CaseListQuery, responses={200: CasePageOut})
+def list_cases(actor: audit.Actor, query: CaseListQuery) -> CasePageOut:
+    """Filter by ``status`` (repeatable, or comma-separated) and ``district`` (a region code: the district
+    containing the case's last-seen coordinates). Keyset paging on (opened time, id): pass ``next_cursor`` back as
+    ``cursor``; cases opened meanwhile never shift the following pages. Not an audited read: no names, places or
+    descriptions (``GET /cases/{id}`` has them)."""
+    page = cases.list_cases(runtime(), statuses=query.status, district=query.district, limit=query.limit,
+                            cursor=query.cursor)
+    return CasePageOut(items=[case_summary_out(i) for i in page.items], next_cursor=page.next_cursor)
 
 
 @endpoint(bp, "/cases/<case_id>", "GET", summary="A case with every evaluation and its alerts (an audited read)",

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
@@ -113,9 +113,21 @@ def parse_json_body(model: type[BaseModel]) -> BaseModel:
         raise ValidationFailed(validation_errors(exc, limit=MAX_LISTED_ERRORS), count=exc.error_count()) from None
 
 
+def _repeatable(model: type[BaseModel], name: str) -> bool:
+    """Whether the query model's field ``name`` takes a list (``?status=a&status=b``)."""
+    info = model.model_fields.get(name)
+    if info is None:
+        return False
+    tp = info.annotation
+    return get_origin(tp) is list or any(get_origin(a) is list for a in get_args(tp))
+
+
 def parse_query(model: type[BaseModel]) -> BaseModel:
+    """The query string as ``model``: a repeated parameter is a list for list fields; elsewhere its first value."""
+    data: dict[str, Any] = {key: request.args.getlist(key) if _repeatable(model, key) else request.args[key]
+                            for key in request.args}
     try:
-        return model.model_validate(request.args.to_dict(flat=True))
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(validation_errors(exc, limit=MAX_LISTED_ERRORS), count=exc.error_count()) from None
 

@@ -18,7 +18,7 @@ same transaction as the status change, writes one delivery row per recipient (th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -58,8 +58,8 @@ from ..store import cases as case_rows
 from ..store import deliveries as delivery_rows
 from ..store import staff as staff_rows
 from ..unsubscribe import unsubscribe_url
-from . import cases, fatigue
-from .common import get_or_404, parse_area
+from . import cases, fatigue, paging
+from .common import check_region, get_or_404, parse_area
 
 T = TypeVar("T")
 REFUSALS = (Forbidden, Conflict, TooManyRequests, ValidationFailed)
@@ -631,3 +631,68 @@ def list_deliveries(rt: Runtime, alert_id: str) -> list[delivery_rows.DeliveryRo
 def delivery_counts(s: Session, alert_id: str, kind: str | None = "alert",
                     update_id: int | None = None) -> dict[str, int]:
     return delivery_rows.counts(s, alert_id, kind, update_id)
+
+
+# --- lists -------------------------------------------------------------------------------------------
+DELIVERED_STATUSES = (AlertStatus.ACTIVE, AlertStatus.RESOLVED, AlertStatus.EXPIRED)  # approved: a fan-out ran
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    """One alert in a queue: who asked and decided, where, how far its delivery got, updates waiting."""
+    id: str
+    case_id: str
+    case_reference: str
+    status: str
+    requested_at: datetime
+    requested_by: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+    activated_at: datetime | None
+    expires_at: datetime | None
+    resolved_at: datetime | None
+    territories: list[str]
+    estimated_recipients: dict[str, int]
+    deliveries: dict[str, int] | None  # the alert message's deliveries by status; None when never approved
+    pending_updates: int  # updates waiting for a supervisor
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    items: list[AlertSummary]
+    next_cursor: str | None  # None on the last page
+
+
+def list_alerts(rt: Runtime, *, statuses: Sequence[str] = (), district: str | None = None,
+                case_id: str | None = None, limit: int = 50, cursor: str | None = None,
+                oldest_first: bool = False) -> AlertPage:
+    """Alerts by request time, newest first (``oldest_first``: the longest waiting first), a page of ``limit``:
+    in ``statuses`` (all when empty), whose territories include ``district`` (a catalogue code; 422 on
+    ``district`` otherwise), of ``case_id``, after ``cursor`` (the previous page's ``next_cursor`` in the same
+    order; 422 on ``cursor`` otherwise). Delivery counts and waiting updates take one grouped query each for the
+    whole page. Reads no personal data: not audited."""
+    paging.check_limit(limit)
+    wanted = paging.statuses(AlertStatus, statuses)
+    check_region(rt.regions, district)
+    kind = "alerts:oldest" if oldest_first else "alerts:newest"
+    after = paging.decode(kind, cursor)
+    with store.read(rt) as s:
+        rows = alert_rows.page(s, statuses=wanted, district=district, case_id=case_id,
+                               after=(after.at, after.id) if after is not None else None,
+                               oldest_first=oldest_first, limit=limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = [r.id for r in rows]
+        progress = delivery_rows.counts_by_alert(s, [r.id for r in rows if r.status in DELIVERED_STATUSES])
+        waiting = alert_rows.pending_update_counts(s, ids)
+        names = usernames(s, *(r.requested_by for r in rows), *(r.decided_by for r in rows))
+    zeros = dict.fromkeys(delivery_rows.STATUS_ORDER, 0)
+    items = [AlertSummary(
+        id=r.id, case_id=r.case_id, case_reference=r.case_reference, status=r.status, requested_at=r.requested_at,
+        requested_by=names.get(r.requested_by), decided_at=r.decided_at, decided_by=names.get(r.decided_by or 0),
+        activated_at=r.activated_at, expires_at=r.expires_at, resolved_at=r.resolved_at, territories=r.territories,
+        estimated_recipients={k: int(v) for k, v in r.estimated_recipients.items()},
+        deliveries=dict(progress.get(r.id, zeros)) if r.status in DELIVERED_STATUSES else None,
+        pending_updates=waiting.get(r.id, 0)) for r in rows]
+    next_cursor = paging.encode(kind, paging.Position(rows[-1].requested_at, rows[-1].id)) if more else None
+    return AlertPage(items, next_cursor)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import shapely
 from sqlmodel import Session
 
 import criteria
+import geo
 
 from .. import audit, store
 from ..errors import Conflict, ValidationFailed
-from ..models import Alert, Case, CaseEvaluation, CaseStatus
+from ..models import Alert, AlertStatus, Case, CaseEvaluation, CaseStatus
 from ..runtime import Runtime
 from ..schemas import CaseIn, CasePatch
 from ..store import alerts as alert_rows
 from ..store import cases as case_rows
-from .common import get_or_404
+from ..store import staff as staff_rows
+from . import paging
+from .common import check_region, get_or_404
 
 SECTIONS = ("child", "last_seen", "circumstances", "police", "reporter")
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -25,18 +30,23 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 
 def facts_of(case: Case) -> dict[str, object]:
     """The flat, dotted mapping the criteria engine reads (``child.age``, ``police.confirmed``...)."""
+    return facts_from_sections({section: getattr(case, section) for section in SECTIONS})
+
+
+def facts_from_sections(sections: Mapping[str, Mapping[str, Any] | None]) -> dict[str, object]:
+    """``facts_of`` for a case's sections as stored (JSON values: ``last_seen.at`` is an RFC 3339 string)."""
     facts: dict[str, object] = {}
     for section in SECTIONS:
         if section == "reporter":
             continue  # nothing about the reporter decides an alert
-        for key, value in (getattr(case, section) or {}).items():
+        for key, value in (sections.get(section) or {}).items():
             if section == "last_seen" and key == "at" and isinstance(value, str):
                 value = datetime.fromisoformat(value)
             facts[f"{section}.{key}"] = value
     return facts
 
 
-def _check_not_future(section: dict[str, Any] | None, now: datetime) -> None:
+def check_not_future(section: dict[str, Any] | None, now: datetime) -> None:
     at = (section or {}).get("at")
     if at is not None and at > now + FUTURE_TOLERANCE:
         raise ValidationFailed([{"field": "last_seen.at", "message": "lies in the future"}])
@@ -70,7 +80,7 @@ def _dump(model: Any) -> dict[str, Any]:
 
 def open_case(rt: Runtime, actor: audit.Actor, data: CaseIn) -> str:
     now = rt.clock.now()
-    _check_not_future(data.last_seen.model_dump(), now)
+    check_not_future(data.last_seen.model_dump(), now)
     with store.write(rt) as s:
         sections = {section: _dump(getattr(data, section)) for section in SECTIONS}
         case = Case(reference=_next_reference(s, now), created_by=actor.id or 0, created_at=now, updated_at=now,
@@ -91,7 +101,7 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
     if not changes:
         raise ValidationFailed([{"field": "body", "message": "no field to change"}])
     if patch.last_seen is not None:
-        _check_not_future(patch.last_seen.model_dump(exclude_unset=True), now)
+        check_not_future(patch.last_seen.model_dump(exclude_unset=True), now)
     with store.write(rt) as s:
         case = lock_case(s, case_id)
         if case.status != CaseStatus.OPEN:
@@ -172,3 +182,90 @@ def reevaluate(rt: Runtime, actor: audit.Actor, case_id: str, trigger: str = "re
     with store.write(rt) as s:
         case = lock_case(s, case_id)
         return _evaluate(rt, s, case, trigger, actor)
+
+
+# --- the work queue -------------------------------------------------------------------------------------
+CASES_LIST = "cases"  # the cursor's list name
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    profile: str
+    version: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One case in a work queue. No personal data but the child's age: the name, description, place and
+    reporter are read (and the read audited) through ``read_case``."""
+    id: str
+    reference: str
+    status: str
+    opened_at: datetime
+    opened_by: str | None
+    updated_at: datetime
+    closed_at: datetime | None
+    revision: int
+    child_age: int | None
+    district: str | None  # the catalogue region containing the last-seen coordinates
+    evaluation: EvaluationSummary | None  # the latest evaluation
+    alerts: dict[str, int]  # alerts by status, every status present, and "total"
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseSummary]
+    next_cursor: str | None  # None on the last page
+
+
+def district_of(catalogue: geo.RegionCatalogue, lat: float | None, lon: float | None) -> str | None:
+    """The region containing (lat, lon) (the first code on a shared border), or None."""
+    if lat is None or lon is None:
+        return None
+    codes = catalogue.regions_intersecting(shapely.Point(lon, lat))
+    return codes[0] if codes else None
+
+
+def list_cases(rt: Runtime, *, statuses: Sequence[str] = (), district: str | None = None, limit: int = 50,
+               cursor: str | None = None) -> CasePage:
+    """Cases, the most recently opened first, a page of ``limit`` at a time: in ``statuses`` (all when empty),
+    last seen in the region ``district`` (a catalogue code; 422 on ``district`` otherwise), after ``cursor`` (the
+    previous page's ``next_cursor``; 422 on ``cursor`` when it is not one). Reads no personal data: not audited."""
+    paging.check_limit(limit)
+    wanted = paging.statuses(CaseStatus, statuses)
+    check_region(rt.regions, district)
+    after = paging.decode(CASES_LIST, cursor)
+    position = (after.at, after.id) if after is not None else None
+    picked: list[case_rows.CaseListRow] = []
+    with store.read(rt) as s:
+        if district is None:
+            picked = case_rows.page(s, statuses=wanted, after=position, limit=limit + 1)
+        else:  # cases store coordinates: read those inside the district's bounding box, keep those inside it
+            bbox = rt.regions[district].geometry.bounds
+            scan = 2 * (limit + 1)  # most cases in the box are in the district: usually one read
+            while len(picked) <= limit:
+                rows = case_rows.page(s, statuses=wanted, after=position, limit=scan, bbox=bbox)
+                picked += [r for r in rows if district_of(rt.regions, r.lat, r.lon) == district]
+                if len(rows) < scan:
+                    break
+                position = (rows[-1].created_at, rows[-1].id)
+        more = len(picked) > limit
+        picked = picked[:limit]
+        ids = [r.id for r in picked]
+        evaluations = case_rows.latest_evaluations(s, ids)
+        alert_counts = alert_rows.status_counts_by_case(s, ids)
+        names = staff_rows.usernames(s, {r.created_by for r in picked})
+    items = []
+    for r in picked:
+        counts = {str(st): alert_counts.get(r.id, {}).get(str(st), 0) for st in AlertStatus}
+        ev = evaluations.get(r.id)
+        items.append(CaseSummary(
+            id=r.id, reference=r.reference, status=r.status, opened_at=r.created_at, opened_by=names.get(r.created_by),
+            updated_at=r.updated_at, closed_at=r.closed_at, revision=r.revision, child_age=r.child_age,
+            district=district_of(rt.regions, r.lat, r.lon),
+            evaluation=EvaluationSummary(*ev) if ev is not None else None,
+            alerts={**counts, "total": sum(counts.values())}))
+    last = picked[-1] if more else None
+    next_cursor = paging.encode(CASES_LIST, paging.Position(last.created_at, last.id)) if last is not None else None
+    return CasePage(items, next_cursor)

@@ -30,3 +30,10 @@ def parse_area(catalogue: geo.RegionCatalogue, data: dict[str, Any]) -> geo.Area
     except geo.AreaError as exc:
         raise ValidationFailed([{"field": p.field if p.field.startswith("area") else f"area.{p.field}",
                                  "message": p.message} for p in exc.problems]) from None
+
+
+def check_region(catalogue: geo.RegionCatalogue, code: str | None, field: str = "district") -> str | None:
+    """``code`` when it is a region of the catalogue (None stays None), else a 422 naming ``field``."""
+    if code is not None and code not in catalogue:
+        raise ValidationFailed([{"field": field, "message": f"{code!r} is not a region code of the catalogue"}])
+    return code

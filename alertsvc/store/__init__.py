@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -46,3 +48,16 @@ def get(s: Session, model: type[M], key: object, *, lock: bool = False) -> M | N
         return s.get(model, key)
     return s.exec(select(model).where(model.id == key).with_for_update()  # type: ignore[attr-defined]
                   .execution_options(populate_existing=True)).first()
+
+
+def keyset(q: sa.Select[Any], at: sa.ColumnElement[Any], key: sa.ColumnElement[Any],
+           after: tuple[datetime, str] | None, *, oldest_first: bool) -> sa.Select[Any]:
+    """``q`` ordered by (``at``, ``key``), newest first unless ``oldest_first``, from strictly after the position
+    ``after`` (the last row of the previous page): rows written meanwhile never shift, repeat or skip a page."""
+    if after is not None:
+        at0, key0 = after
+        if oldest_first:
+            q = q.where(sa.or_(at > at0, sa.and_(at == at0, key > key0)))
+        else:
+            q = q.where(sa.or_(at < at0, sa.and_(at == at0, key < key0)))
+    return q.order_by(at.asc(), key.asc()) if oldest_first else q.order_by(at.desc(), key.desc())

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
-from ..models import Alert, AlertOverride, AlertStatus, AlertUpdate, UpdateStatus
-from . import get
+from ..models import Alert, AlertOverride, AlertStatus, AlertUpdate, Case, UpdateStatus
+from . import get, keyset
 
+ALERTS: sa.Table = Alert.__table__  # type: ignore[attr-defined]
 UPDATES: sa.Table = AlertUpdate.__table__  # type: ignore[attr-defined]
+CASES: sa.Table = Case.__table__  # type: ignore[attr-defined]
 
 
 def get_alert(s: Session, alert_id: str, *, lock: bool = False) -> Alert | None:
@@ -103,3 +108,79 @@ def withdraw_pending_updates(s: Session, alert_id: str, now: datetime) -> int:
         sa.update(t).where(t.c.alert_id == alert_id, t.c.status == UpdateStatus.PENDING_APPROVAL)
         .values(status=UpdateStatus.WITHDRAWN, decided_at=now))
     return res.rowcount or 0
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlertListRow:
+    """What a list of alerts shows of one, with its case's reference."""
+    id: str
+    case_id: str
+    case_reference: str
+    status: str
+    requested_at: datetime
+    requested_by: int
+    decided_at: datetime | None
+    decided_by: int | None
+    activated_at: datetime | None
+    expires_at: datetime | None
+    resolved_at: datetime | None
+    territories: list[str]
+    estimated_recipients: dict[str, Any]
+
+
+def _has_territory(s: Session, code: str) -> sa.ColumnElement[bool]:
+    """``alert.territories`` (a JSON list of region codes) holds ``code``."""
+    t = ALERTS
+    if s.get_bind().dialect.name == "postgresql":
+        return sa.type_coerce(t.c.territories, postgresql.JSONB).contains([code])
+    each = sa.func.json_each(t.c.territories).table_valued("value")
+    return sa.exists(sa.select(1).select_from(each).where(each.c.value == code))
+
+
+def page(s: Session, *, statuses: Sequence[str], district: str | None, case_id: str | None,
+         after: tuple[datetime, str] | None, oldest_first: bool, limit: int) -> list[AlertListRow]:
+    """Up to ``limit`` alerts in ``statuses`` (all when empty), of one case, touching one territory, ordered by
+    (``requested_at``, ``id``) (newest first unless ``oldest_first``) from after the position ``after``."""
+    t, c = ALERTS, CASES
+    q = sa.select(t.c.id, t.c.case_id, c.c.reference, t.c.status, t.c.requested_at, t.c.requested_by,
+                  t.c.decided_at, t.c.decided_by, t.c.activated_at, t.c.expires_at, t.c.resolved_at,
+                  t.c.territories, t.c.estimated_recipients).join(c, c.c.id == t.c.case_id)
+    if statuses:
+        q = q.where(t.c.status.in_(list(statuses)))
+    if case_id is not None:
+        q = q.where(t.c.case_id == case_id)
+    if district is not None:
+        q = q.where(_has_territory(s, district))
+    q = keyset(q, t.c.requested_at, t.c.id, after, oldest_first=oldest_first).limit(limit)
+    return [AlertListRow(id=r.id, case_id=r.case_id, case_reference=r.reference, status=r.status,
+                         requested_at=r.requested_at, requested_by=r.requested_by, decided_at=r.decided_at,
+                         decided_by=r.decided_by, activated_at=r.activated_at, expires_at=r.expires_at,
+                         resolved_at=r.resolved_at, territories=list(r.territories or []),
+                         estimated_recipients=dict(r.estimated_recipients or {}))
+            for r in s.connection().execute(q)]
+
+
+def status_counts_by_case(s: Session, case_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """How many alerts each case has in each status (statuses without one left out): one grouped query."""
+    if not case_ids:
+        return {}
+    t = ALERTS
+    out: dict[str, dict[str, int]] = {}
+    for case_id, status, n in s.connection().execute(
+            sa.select(t.c.case_id, t.c.status, sa.func.count()).where(t.c.case_id.in_(list(case_ids)))
+            .group_by(t.c.case_id, t.c.status)):
+        out.setdefault(case_id, {})[str(status)] = int(n)
+    return out
+
+
+def pending_update_counts(s: Session, alert_ids: Sequence[str]) -> dict[str, int]:
+    """How many updates of each alert wait for approval (alerts without one left out): one grouped query."""
+    if not alert_ids:
+        return {}
+    u = UPDATES
+    rows = s.connection().execute(
+        sa.select(u.c.alert_id, sa.func.count()).where(u.c.alert_id.in_(list(alert_ids)),
+                                                        u.c.status == UpdateStatus.PENDING_APPROVAL)
+        .group_by(u.c.alert_id))
+    return {alert_id: int(n) for alert_id, n in rows}
