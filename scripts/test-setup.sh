@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 if [ -f tools/prism/package.json ] && [ ! -x tools/prism/node_modules/.bin/prism ]; then
   npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error
 fi
+# axe-core for the browser tests' accessibility checks (the pinned front-end packages; see scripts/build-assets.sh)
+if [ -f assets/package.json ] && [ ! -f assets/node_modules/axe-core/axe.min.js ]; then
+  npm ci --prefix assets --no-audit --no-fund --loglevel=error
+fi
 # Browser tests drive Debian's Chromium with the Python playwright package (never `playwright install`).
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -46,6 +46,11 @@ def test_wheel_ships_data_files(wheel: Path):
     templates = {str(p.relative_to(ROOT / "templates")) for p in (ROOT / "templates").rglob("*") if p.is_file()}
     shipped = {n.removeprefix("alertsvc/templates/") for n in names if n.startswith("alertsvc/templates/")}
     assert templates <= shipped, templates - shipped
+    # the console's front-end assets, built by scripts/build-assets.sh and committed: the wheel needs no npm
+    assert {"alertsvc/static/css/app.css", "alertsvc/static/vendor/leaflet/leaflet.js",
+            "alertsvc/static/vendor/govuk-frontend.min.js", "alertsvc/static/js/map.js"} <= names
+    static = {str(p.relative_to(ROOT)) for p in (ROOT / "alertsvc" / "static").rglob("*") if p.is_file()}
+    assert static <= names, static - names
     # every Python file of the four packages is in the wheel (a package missing from pyproject's list fails here)
     for lib in ("alertsvc", "criteria", "channels", "geo"):
         for path in (ROOT / lib).rglob("*.py"):
