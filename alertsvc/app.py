@@ -26,7 +26,9 @@ from .web import (
     cap_views,
     citizen,
     console,
+    console_alerts,  # noqa: F401  (declares the alert pages on the console blueprint)
     i18n,
+    maps,
     pages,
     signin,
     ui,
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     register_error_handlers(app, PageErrors(ui.wants_page, ui.domain_error_page, ui.http_error_page,
                                             ui.server_error_page))
     api.register(app)
-    for blueprint in (webhooks.bp, pages.bp, cap_views.bp, i18n.bp, signin.bp, console.bp, citizen.bp):
+    for blueprint in (webhooks.bp, pages.bp, cap_views.bp, i18n.bp, signin.bp, console.bp, citizen.bp, maps.bp):
         app.register_blueprint(blueprint)
     csrf = CSRFProtect(app)  # every form of every page; the API checks the header itself (api/auth.py)
     for exempt in (api.blueprint.bp, webhooks.bp, cap_views.bp):
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     csrf.exempt(i18n.choose_language)
     i18n.install(app)
     ui.install(app)
+    app.jinja_env.globals.update(area_svg=maps.area_svg, area_geometry_json=maps.area_geometry_json)
     context.install(app, rt)  # the runtime, and the limiter enforcing the rate limits declared on the views
 
     @app.get("/healthz")

@@ -72,6 +72,15 @@ class ApiActions:
             self._tokens[key] = r.json["token"]
         return username, self._tokens[key]
 
+    def credentials(self, key: str) -> tuple[str, str]:
+        """The username and password of a staff member of STAFF (created on first use)."""
+        username, role = STAFF[key]
+        try:
+            staff.add_user(self.rt, username, role, PASSWORD)
+        except Exception:  # already there
+            pass
+        return username, PASSWORD
+
     def as_(self, key: str) -> AuthedClient:
         return AuthedClient(self.client, self.user(key)[1])
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, redirect, request, url_for
+from flask import Blueprint, Flask, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
 from ..messages import LANGUAGES
@@ -68,7 +69,7 @@ def install(app: Flask) -> Babel:
 
 
 @bp.post("/language")
-def choose_language() -> Response:
+def choose_language() -> ResponseReturnValue:
     """The language switch (a form in every page's header): remembered in a cookie for a year, then back to the
     page it was chosen on."""
     lang = request.form.get("lang", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -39,16 +40,16 @@ def _render(form: SignInForm, next_url: str, problem: str | None = None, status:
 
 
 @bp.get("/sign-in")
-def sign_in_form() -> Response:
+def sign_in_form() -> ResponseReturnValue:
     next_url = ui.safe_next(request.args.get("next"), url_for("console.queue"))
     if ui.current_actor() is not None:
-        return redirect(next_url)  # type: ignore[return-value]
+        return redirect(next_url)
     return _render(SignInForm(), next_url)
 
 
 @bp.post("/sign-in")
 @rate_limited(RateLimit(lambda s: s.ratelimit.token_per_ip))
-def sign_in() -> Response:
+def sign_in() -> ResponseReturnValue:
     form = SignInForm()
     next_url = ui.safe_next(request.form.get("next"), url_for("console.queue"))
     if not form.validate_on_submit():
@@ -71,21 +72,21 @@ def sign_in() -> Response:
         session["csrf_token"] = old_csrf
     session[SESSION_TOKEN] = issued.token
     session.permanent = True
-    return redirect(next_url, code=303)  # type: ignore[return-value]
+    return redirect(next_url, code=303)
 
 
 @bp.post("/sign-out")
-def sign_out() -> Response:
+def sign_out() -> ResponseReturnValue:
     token = session.get(SESSION_TOKEN)
     actor = ui.current_actor()
     if isinstance(token, str) and actor is not None:
         staff.revoke_token(runtime(), token, actor)
     session.clear()
-    return redirect(url_for("signin.sign_in_form", signed_out="1"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("signin.sign_in_form", signed_out="1"), code=303)
 
 
 @bp.post("/session/extend")
-def extend_session() -> Response:
+def extend_session() -> ResponseReturnValue:
     """"Stay signed in" (the warning before the session ends): JSON for the page's script, or back to the page."""
     token = session.get(SESSION_TOKEN)
     expires: datetime | None = None
@@ -95,4 +96,4 @@ def extend_session() -> Response:
         raise Unauthorized(_("Your session has ended. Sign in again."))
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"expires_at": expires.isoformat()})
-    return redirect(ui.safe_next(request.form.get("next"), url_for("console.queue")), code=303)  # type: ignore
+    return redirect(ui.safe_next(request.form.get("next"), url_for("console.queue")), code=303)

@@ -157,7 +157,7 @@ def form_errors(*forms: Any) -> list[tuple[str, str]]:
         if form is None:
             continue
         for field in form:
-            errors = list(field.errors.values())[0] if isinstance(field.errors, dict) else list(field.errors)
+            errors = next(iter(field.errors.values()), []) if isinstance(field.errors, dict) else list(field.errors)
             if errors:
                 entries.append((field.id, str(errors[0])))
         for problem in getattr(form, "problems", []):
