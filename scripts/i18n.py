@@ -18,7 +18,7 @@ import io
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -70,7 +70,7 @@ def _read(path: Path, locale: str | None = None) -> Catalog:
         return read_po(f, locale=locale)
 
 
-STAMP = datetime(2026, 12, 6, tzinfo=timezone.utc)  # fixed header dates: a catalogue changes only with its texts
+STAMP = datetime(2026, 12, 6, tzinfo=UTC)  # fixed header dates: a catalogue changes only with its texts
 
 
 def _write(path: Path, catalog: Catalog) -> None:
