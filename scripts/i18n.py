@@ -18,6 +18,7 @@ import io
 import re
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,12 +85,12 @@ def _write(path: Path, catalog: Catalog) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def extract() -> Catalog:
-    POT.parent.mkdir(parents=True, exist_ok=True)
+def extract(out: Path = POT) -> Catalog:
+    out.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
                     "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output", "--omit-header",
-                    "-o", str(POT), str(ROOT)], check=True, cwd=ROOT, capture_output=True)
-    return _read(POT)
+                    "-o", str(out), str(ROOT)], check=True, cwd=ROOT, capture_output=True)
+    return _read(out)
 
 
 def _plural(value: object) -> tuple[str, ...]:
@@ -137,7 +138,8 @@ def _compile(po_path: Path) -> None:
 
 def problems() -> list[str]:
     found: list[str] = []
-    template = extract()
+    with tempfile.TemporaryDirectory() as tmp:  # checking writes nothing into the tree
+        template = extract(Path(tmp) / "messages.pot")
     wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
     for locale in LOCALES:
         path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+import geo
+
 from .. import store
 from ..models import Alert, AlertStatus
 from ..runtime import Runtime
@@ -44,3 +46,14 @@ def published_alert(rt: Runtime, alert_id: str) -> Alert | None:
     """A published alert (active or ended), or None."""
     with store.read(rt) as s:
         return public_alert(s, alert_id)
+
+
+def alert_area(rt: Runtime, view: dict[str, Any]) -> geo.Area | None:
+    """The area of a public view (for its map): None for a stub, or an area the catalogue no longer reads."""
+    data = view.get("area")
+    if not data:
+        return None
+    try:
+        return geo.parse_area(data, rt.regions)
+    except geo.AreaError:
+        return None

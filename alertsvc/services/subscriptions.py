@@ -23,6 +23,7 @@ import geo
 from channels import ChannelName
 
 from .. import audit, store
+from ..dispatch.immediate import send_confirmation
 from ..errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from ..log import get_logger
 from ..models import Subscription, SubscriptionStatus
@@ -138,6 +139,15 @@ def subscribe(rt: Runtime, new: NewSubscription) -> tuple[str, str]:
         return sub.id, code
 
 
+def request_subscription(rt: Runtime, channel: str, raw_address: str, language: str, area: dict[str, Any]) -> str:
+    """What ``POST /api/v1/subscriptions`` does, for the subscribe page: validate (``ValidationFailed`` with every
+    field problem), store the pending subscription, send its code. The new subscription's id."""
+    new = prepare(rt, channel, raw_address, language, area)
+    sub_id, code = subscribe(rt, new)
+    send_confirmation(rt, sub_id, code)
+    return sub_id
+
+
 def confirm(rt: Runtime, sub_id: str, code: str) -> Subscription:
     result = _confirm(rt, sub_id, code)
     if isinstance(result, int):  # the wrong attempt is committed before the error is raised
@@ -178,6 +188,40 @@ def _confirm(rt: Runtime, sub_id: str, code: str) -> Subscription | int:
         audit.record(s, CITIZEN, "subscription.confirmed", object_type="subscription", object_id=sub.id, now=now,
                      details={"channel": sub.channel})
         return sub
+
+
+def confirm_or_attempts_left(rt: Runtime, sub_id: str, code: str) -> Subscription | int:
+    """``confirm`` for the confirmation page: the subscription, or after a wrong code (counted) how many attempts
+    are left. ``NotFound``, ``Conflict`` (expired, no longer pending) and ``TooManyRequests`` (locked) as
+    ``confirm``."""
+    return _confirm(rt, sub_id, code)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation page shows before a code is typed: ``state`` is ``waiting`` (a code may be entered),
+    ``active`` (already confirmed), ``locked`` (too many wrong codes), ``expired`` or ``ended`` (unsubscribed)."""
+    state: str
+    channel: str
+    attempts_left: int
+
+
+def confirmation(rt: Runtime, sub_id: str) -> Confirmation:
+    """The confirmation state of a subscription, for the confirmation page; ``NotFound`` for an unknown id."""
+    with store.read(rt) as s:
+        sub = get(s, sub_id)
+        left = max(0, rt.settings.subscriptions.code_max_attempts - sub.code_attempts)
+        if sub.status == SubscriptionStatus.ACTIVE:
+            state = "active"
+        elif sub.status != SubscriptionStatus.PENDING or sub.code_hash is None:
+            state = "ended"
+        elif left == 0:
+            state = "locked"
+        elif sub.code_expires_at is not None and sub.code_expires_at <= rt.clock.now():
+            state = "expired"
+        else:
+            state = "waiting"
+        return Confirmation(state, str(sub.channel), left)
 
 
 class _WrongCode(ValidationFailed):

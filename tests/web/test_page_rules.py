@@ -31,6 +31,9 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "/console/cases/new": (SIGN_IN, 200, 200, 403),
     "/alerts/<alert_id>": (200, 200, 200, 200),
     "/unsubscribe/<token>": (200, 200, 200, 200),
+    "/subscribe": (200, 200, 200, 200),
+    "/subscribe/<sub_id>/confirm": (200, 200, 200, 200),
+    "/subscribe/done": (200, 200, 200, 200),
 }
 # Forms that carry no CSRF token, and why.
 CSRF_EXEMPT_ACTIONS = {
@@ -91,9 +94,14 @@ class PageStructure(HTMLParser):
         self._in: list[str] = []
         self._fieldset_legends: list[bool] = []
         self._text: list[str] = []
+        self._svg = 0  # inside an inline SVG map: its <title> names the map, not the page
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if tag == "svg":
+            self._svg += 1
+        if self._svg:
+            return
         if tag == "html":
             self.html_lang = a.get("lang")
         if tag in ("h1", "title"):
@@ -114,6 +122,9 @@ class PageStructure(HTMLParser):
             self.controls.append({**a, "_tag": tag, "_in_fieldset": "1" if self._fieldset_legends else None})
 
     def handle_endtag(self, tag: str) -> None:
+        if self._svg:
+            self._svg -= tag == "svg"
+            return
         if self._in and tag == self._in[-1]:
             text = " ".join("".join(self._text).split())
             if tag == "h1":

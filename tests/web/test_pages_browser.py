@@ -11,8 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from playwright.sync_api import sync_playwright
 
+import alertsvc
 from alertsvc.db import make_engine
 from alertsvc.migrate import upgrade
 from alertsvc.runtime import build_runtime
@@ -77,15 +79,23 @@ def test_unsubscribe_page_in_cyrillic_with_one_button(served, page, tmp_path):
     from alertsvc.unsubscribe import unsubscribe_url
 
     rt, _base = served
+    cyrl = _catalogue("sr_Cyrl")  # the page speaks the subscription's language, from the written catalogue
     sub_id = add_subscriber(rt, "+381641234567", language="sr-Cyrl")
     page.goto(unsubscribe_url(rt, sub_id))
-    assert page.title() == "Одјава са упозорења"
-    page.get_by_role("button", name="Одјави ме").click()
+    assert page.locator("html").get_attribute("lang") == "sr-Cyrl"
+    assert page.title().startswith(cyrl.gettext("Unsubscribe from alerts"))
+    page.get_by_role("button", name=cyrl.gettext("Unsubscribe"), exact=True).click()
     page.wait_for_load_state()
-    assert "Одјављени сте" in page.get_by_role("status").inner_text()
+    assert cyrl.gettext("You are unsubscribed. Your address has been deleted and you will get no more messages for "
+                        "this subscription.") in page.get_by_role("status").inner_text()
     page.screenshot(path=str(tmp_path / "unsubscribed.png"))
     with Session(rt.engine) as s:
         sub = s.get(Subscription, sub_id)
         assert sub.status == "unsubscribed" and sub.address is None
     page.goto(unsubscribe_url(rt, sub_id))  # a second visit says it is already done, no button
-    assert page.get_by_role("button").count() == 0
+    assert page.get_by_role("button", name=cyrl.gettext("Unsubscribe"), exact=True).count() == 0
+    assert page.get_by_role("status").inner_text() == cyrl.gettext("This subscription has already ended.")
+
+
+def _catalogue(locale: str) -> Translations:
+    return Translations.load(str(Path(alertsvc.__file__).parent / "translations"), [locale])
