@@ -95,7 +95,16 @@ def open_case(rt: Runtime, actor: audit.Actor, data: CaseIn) -> str:
         return case.id
 
 
-def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch) -> str:
+class StaleRevision(Conflict):
+    """The facts were changed by someone else since the editor loaded them (``expected_revision``)."""
+    type, title = "stale-revision", "The case changed meanwhile"
+
+
+def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch,
+                expected_revision: int | None = None) -> str:
+    """Change a case's facts and evaluate it again. With ``expected_revision`` (the console's edit page: the
+    revision the form was filled from), a case changed since is refused (``StaleRevision``), compared under the
+    case's row lock, so no edit slips in between."""
     now = rt.clock.now()
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if not changes:
@@ -106,6 +115,9 @@ def update_case(rt: Runtime, actor: audit.Actor, case_id: str, patch: CasePatch)
         case = lock_case(s, case_id)
         if case.status != CaseStatus.OPEN:
             raise Conflict(f"case {case.reference} is {case.status}; only open cases can change")
+        if expected_revision is not None and case.revision != expected_revision:
+            raise StaleRevision(f"case {case.reference} is at revision {case.revision}, "
+                                f"not {expected_revision}: someone changed it meanwhile")
         changed: list[str] = []
         for section, values in changes.items():
             if values is None:

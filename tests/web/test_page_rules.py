@@ -28,7 +28,7 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "/": (200, 200, 200, 200),
     "/sign-in": (200, 302, 302, 302),  # a signed-in user goes on to the queue
     "/console": (SIGN_IN, 200, 200, 200),
-    "/console/cases/new": (SIGN_IN, 200, 200, 403),
+    "/console/cases/new": (SIGN_IN, 200, 403, 403),
     "/alerts/<alert_id>": (200, 200, 200, 200),
     "/unsubscribe/<token>": (200, 200, 200, 200),
     "/subscribe": (200, 200, 200, 200),
@@ -184,6 +184,6 @@ def test_error_pages_follow_the_rules_too(browser, world):
     html = r.get_data(as_text=True)
     check_structure(html, "sign-in with errors")
     assert re.search(r"<title>(Error|Greška|Грешка): ", html)
-    r = browser("admin").get("/console/cases/new")
+    r = browser("supervisor").get("/console/cases/new")
     assert r.status_code == 403
     check_structure(r.get_data(as_text=True), "403")
