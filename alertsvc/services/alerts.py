@@ -18,7 +18,8 @@ same transaction as the status change, writes one delivery row per recipient (th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -153,6 +154,8 @@ def _refusal(exc: DomainError) -> dict[str, Any]:
         details["territories"] = [t["territory"] for t in exc.extra.get("territories", [])]
     elif isinstance(exc, ValidationFailed):
         details["fields"] = [e["field"] for e in exc.errors]
+    elif isinstance(exc, Conflict) and "changes" in exc.extra:
+        details["changed"] = [c["field"] for c in exc.extra["changes"]]  # names only: never the values
     return details
 
 
@@ -202,18 +205,77 @@ def _check_checklist(rt: Runtime, checklist: dict[str, bool]) -> None:
                                 for i in unknown])
 
 
+# --- what the supervisor saw -------------------------------------------------------------------------
+DECIDING_SECTIONS = ("child", "last_seen", "circumstances", "police")  # the case facts a decision rests on
+
+
+def _state_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def decision_state_in(rt: Runtime, s: Session, alert: Alert, case: Case, now: datetime) -> dict[str, str]:
+    """What a supervisor decides on, flat (``{"case.child.name": "Milica", "criteria.abduction": "met", ...}``):
+    the alert's status and overrides, the case's status, revision and facts (not the reporter), each criterion's
+    verdict under the active profile, its approval checklist, and each territory's budget. Not the estimated
+    reach: subscriptions keep arriving while an alert waits, and that alone must not refuse an approval."""
+    profile = rt.active_profile
+    evaluation = criteria.evaluate(profile, cases.facts_of(case), now=now)
+    out = {"alert.status": str(alert.status), "alert.overrides": str(len(overrides(s, alert.id))),
+           "case.status": str(case.status), "case.revision": str(case.revision)}
+    for section in DECIDING_SECTIONS:
+        for key, value in sorted((getattr(case, section) or {}).items()):
+            out[f"case.{section}.{key}"] = _state_text(value)
+    out["criteria.profile"] = f"{profile.id} {profile.version[:12]}"
+    for result in evaluation.results:
+        out[f"criteria.{result.criterion}"] = result.verdict.value
+    out["checklist"] = " ".join(item.id for item in profile.approval_checklist)
+    for territory, use in fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories).items():
+        out[f"fatigue.{territory}"] = f"{use.used}/{use.limit}"
+    return out
+
+
+def decision_state(rt: Runtime, alert_id: str) -> dict[str, str]:
+    """The state of a pending alert's decision as a supervisor sees it now (for ``approve_alert(seen=...)``)."""
+    with store.read(rt) as s:
+        alert = get_alert(s, alert_id)
+        return decision_state_in(rt, s, alert, cases.get_case(s, alert.case_id), rt.clock.now())
+
+
+def state_changes(seen: Mapping[str, str], now: Mapping[str, str]) -> list[dict[str, str | None]]:
+    """Each item that differs between two decision states, in order: ``{"field", "old", "new"}`` (None: absent)."""
+    keys = list(now) + [k for k in seen if k not in now]
+    return [{"field": k, "old": seen.get(k), "new": now.get(k)} for k in keys if seen.get(k) != now.get(k)]
+
+
+def _check_unchanged(seen: Mapping[str, str], now: Mapping[str, str], case: Case) -> None:
+    changes = state_changes(seen, now)
+    if changes:
+        raise Conflict(f"What you read changed before you approved ({', '.join(c['field'] or '' for c in changes)}); "
+                       "read the alert again before approving.",
+                       extra={"changes": changes, "case_revision": case.revision})
+
+
 # --- decisions on an alert ---------------------------------------------------------------------------
 def approve_alert(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str,
-                  checklist: dict[str, bool], case_revision: int | None = None) -> dict[str, int]:
+                  checklist: dict[str, bool], case_revision: int | None = None,
+                  seen: Mapping[str, str] | None = None) -> dict[str, int]:
     """Four eyes, the active profile, the territory budget; then active + delivery rows, atomically.
     ``case_revision``, when given, is the revision the supervisor read: a case changed since is refused.
-    A refusal is audited in its own transaction, then raised."""
+    ``seen``, when given, is the ``decision_state`` of the screen the supervisor decided on: an alert, case,
+    evaluation or budget that changed since is refused (``Conflict`` whose ``extra["changes"]`` lists each
+    changed item with its old and new value). A refusal is audited in its own transaction, then raised."""
     return _decision(rt, actor, "alert.approval", alert_id,
-                     lambda: _approve(rt, actor, alert_id, reason, checklist, case_revision))
+                     lambda: _approve(rt, actor, alert_id, reason, checklist, case_revision, seen))
 
 
 def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checklist: dict[str, bool],
-             case_revision: int | None) -> dict[str, int]:
+             case_revision: int | None, seen: Mapping[str, str] | None = None) -> dict[str, int]:
     now = rt.clock.now()
     profile = rt.active_profile
     with store.write(rt) as s:
@@ -227,6 +289,8 @@ def _approve(rt: Runtime, actor: audit.Actor, alert_id: str, reason: str, checkl
         if case_revision is not None and case_revision != case.revision:
             raise Conflict(f"The case changed since you read it (revision {case_revision}, now {case.revision}); "
                            "read it again before approving.", extra={"case_revision": case.revision})
+        if seen is not None:
+            _check_unchanged(seen, decision_state_in(rt, s, alert, case, now), case)
         _check_checklist(rt, checklist)
         evaluation = _require_criteria(rt, case, now)
         uses = fatigue.territory_use(s, rt.settings.fatigue, now, alert.territories)

@@ -426,3 +426,17 @@ def write_batch(s: Session, alert_id: str, kind: str, update_id: int, chunks: It
         alert_id=alert_id, kind=str(kind), update_id=update_id, first_id=first, last_id=last, next_id=first,
         total=total, created_at=now))
     return tally
+
+
+def counts_by_channel(s: Session, alert_id: str) -> dict[str, dict[str, dict[str, int]]]:
+    """The alert's deliveries by kind, channel and status (``{"alert": {"sms": {"queued": 3, ...}}}``): each kind
+    present with every channel and every status, zeros included."""
+    t = DELIVERIES
+    rows = s.connection().execute(
+        sa.select(t.c.kind, t.c.channel, t.c.status, sa.func.count()).where(of_alert(s, alert_id))
+        .group_by(t.c.kind, t.c.channel, t.c.status)).all()
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for kind, channel, status, n in rows:
+        by_channel = out.setdefault(str(kind), {c: dict.fromkeys(STATUS_ORDER, 0) for c in CHANNELS})
+        by_channel.setdefault(str(channel), dict.fromkeys(STATUS_ORDER, 0))[str(status)] = int(n)
+    return out

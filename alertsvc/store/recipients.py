@@ -187,3 +187,14 @@ def read_ahead(engine: sa.Engine, produce: Callable[[sa.Connection], Iterator[An
     finally:
         stop.set()
         worker.join()
+
+
+def language_codes(conn: sa.Connection, lo: int, hi: int, languages: Sequence[str]) -> dict[str, np.ndarray]:
+    """``seq`` and ``language`` (its index in ``languages``; ``len(languages)`` for any other) of the active
+    subscriptions with ``lo <= seq <= hi`` (in no particular order): the languages of an estimate's recipients."""
+    params: dict[str, Any] = {f"lang{i}": lang for i, lang in enumerate(languages)}
+    case = ("CASE language " + " ".join(f"WHEN :lang{i} THEN {i}" for i in range(len(languages)))
+            + f" ELSE {len(languages)} END")
+    return read_columns(conn, f"SELECT seq, {case} FROM subscription WHERE status = 'active' "
+                              "AND seq >= :lo AND seq <= :hi",
+                        {**params, "lo": lo, "hi": hi}, [("seq", "i8"), ("language", "i4")])
