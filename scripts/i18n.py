@@ -37,8 +37,7 @@ _LETTERS = dict(zip("ABVGDĐEŽZIJKLMNOPRSTĆUFHCČŠabvgdđežzijklmnoprstćufh
                     "АБВГДЂЕЖЗИЈКЛМНОПРСТЋУФХЦЧШабвгдђежзијклмнопрстћуфхцчш", strict=True))
 # Left as written: placeholders (%(name)s, {name}), HTML tags and entities, and Latin-script names and codes.
 _KEEP = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}|<[^>]+>|&[a-z]+;|\b(?:SMS|CAP|GSM-7|UCS-2|URL|JSON|API|"
-                   r"GeoJSON|SVG|CSV|ID|sha256|alertsvc|RS-\d\d|km|UTC|Twilio|e-mail|email|OK|"
-                   r"[A-Z]{2,}\d*)\b")
+                   r"GeoJSON|SVG|CSV|ID|sha256|alertsvc|RS-\d\d|km|UTC|Twilio|e-mail|email|OK)\b")
 
 
 def to_cyrillic(text: str) -> str:
@@ -162,8 +161,9 @@ def problems() -> list[str]:
             continue
         with mo_path.open("rb") as f:
             compiled = read_mo(f)
-        po_pairs = {(m.id if isinstance(m.id, str) else m.id[0]): m.string for m in catalog if m.id and m.string}
-        mo_pairs = {(m.id if isinstance(m.id, str) else m.id[0]): m.string for m in compiled if m.id}
+        po_pairs = {(m.id if isinstance(m.id, str) else m.id[0]): _plural(m.string)
+                    for m in catalog if m.id and m.string}
+        mo_pairs = {(m.id if isinstance(m.id, str) else m.id[0]): _plural(m.string) for m in compiled if m.id}
         if po_pairs != mo_pairs:
             found.append(f"{locale}: messages.mo is older than messages.po (run scripts/i18n.py update)")
     return found

@@ -26,6 +26,8 @@ class PageClient:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.client = app.test_client()
+        # The tests read the English texts; a test of the language choice sends its own header or cookie.
+        self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         self.last_html = ""
         self.role: str | None = None
 

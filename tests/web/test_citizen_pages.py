@@ -249,7 +249,7 @@ def test_unknown_subscription_confirm_page_is_not_found(browser):
 
 # --- unsubscribe ---------------------------------------------------------------------------------------------------
 def test_unsubscribe_get_changes_nothing_post_unsubscribes(browser, rt):
-    sub_id = add_subscriber(rt, "+381 64 1112233")
+    sub_id = add_subscriber(rt, "+381 64 1112233", language="en")
     url = f"/unsubscribe/{unsubscribe_token(rt, sub_id)}"
     b = browser()
     for _ in range(2):

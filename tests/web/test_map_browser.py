@@ -144,7 +144,8 @@ def browser_page(site: str) -> Iterator[tuple[Page, list[str], list[str]]]:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(site + "/")
-        page.wait_for_function("document.querySelectorAll('[data-map-districts]').length === 3")
+        # (a locator waits without evaluating a string: the page's CSP forbids eval, which wait_for_function needs)
+        page.locator("[data-map-districts]").nth(2).wait_for(state="attached")
         yield page, requests, errors
         browser.close()
 
