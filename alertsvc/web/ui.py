@@ -40,6 +40,8 @@ PAGE_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Paths that are not pages (their errors are problem+json even where no blueprint matched).
+NOT_PAGES = ("/api/", "/cap/", "/webhooks/", "/map/", "/static/", "/healthz")
 
 
 def csp_nonce() -> str:
@@ -54,7 +56,7 @@ def wants_page() -> bool:
     if request.blueprint in PAGE_BLUEPRINTS:
         return True
     # a path that matches no route: a page unless it is under the API, CAP or webhooks
-    return request.blueprint is None and not request.path.startswith(("/api/", "/cap/", "/webhooks/"))
+    return request.blueprint is None and not request.path.startswith(NOT_PAGES)
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:

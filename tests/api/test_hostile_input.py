@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from alertsvc.api.registry import ENDPOINTS, Endpoint
+from alertsvc.web.ui import NOT_PAGES
 
 from ..helpers import PASSWORD, STAFF, approval_body, case_payload
 
@@ -53,7 +54,7 @@ def assert_problem(r, status: int | None = None) -> dict[str, Any]:
 
 def is_page(path: str) -> bool:
     """A page route (the console and the citizens' pages): its errors are HTML pages, not problem+json."""
-    return not path.startswith(("/api/", "/cap/", "/webhooks/"))
+    return not path.startswith(NOT_PAGES)
 
 
 def assert_error_page(r, status: int | None = None) -> str:
