@@ -4,6 +4,7 @@ the code, and compile them.
 
     python scripts/i18n.py update    # extract the texts, add new ones to every catalogue, fill sr_Cyrl and en, compile
     python scripts/i18n.py check     # what tests/unit/test_translations.py asserts (exit 1 with the problems)
+    python scripts/i18n.py fill < T  # sr_Latn texts from lines "English<TAB>Serbian", then update
 
 sr_Latn is written by hand. sr_Cyrl is written out from it here, at authoring time, by Serbian's one-to-one
 Latin-Cyrillic correspondence (lj, nj, dž are single letters), and committed: the interface is never
@@ -169,10 +170,29 @@ def problems() -> list[str]:
     return found
 
 
+def fill(lines: list[str]) -> None:
+    path = TRANSLATIONS / "sr_Latn" / "LC_MESSAGES" / "messages.po"
+    catalog = _read(path, "sr_Latn")
+    for line in lines:
+        if not line.strip():
+            continue
+        msgid, msgstr = line.split("\t")
+        message = catalog.get(msgid)
+        if message is None:
+            raise SystemExit(f"not in the catalogue: {msgid!r} (run update first)")
+        message.string = msgstr
+        message.flags.discard("fuzzy")
+    _write(path, catalog)
+    update()
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "update"
     if command == "update":
         update()
+        return 0
+    if command == "fill":
+        fill(sys.stdin.read().splitlines())
         return 0
     if command == "check":
         listed = problems()

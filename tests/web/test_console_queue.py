@@ -52,7 +52,7 @@ def rows(doc: Any, heading_id: str) -> list[Any]:
     """The rows of the table under the h2 with ``heading_id`` (none when the list is empty)."""
     heading = doc.get_element_by_id(heading_id)
     following = heading.getnext()
-    if following is None or following.tag != "table":
+    if following is None or not following.xpath("self::table | self::div[contains(@class, 'app-table-scroll')]"):
         return []
     return following.xpath(".//tbody/tr")
 

@@ -36,14 +36,16 @@ function sessionWarning () {
   const form = dialog.querySelector('form[data-extend-session]')
   const button = form.querySelector('button')
 
+  // A modal <dialog>: the rest of the page is inert while it is open, focus goes to its button and comes back
+  // to where the user was typing when it closes (Escape closes it too, and the session is then left to end).
   function show () {
-    if (!dialog.hidden) return
+    if (dialog.open) return
     lastFocus = document.activeElement
-    dialog.hidden = false
+    dialog.showModal()
     button.focus()
   }
   function hide () {
-    dialog.hidden = true
+    if (dialog.open) dialog.close()
     if (lastFocus && lastFocus.focus) lastFocus.focus()
   }
   form.addEventListener('submit', async (event) => {
@@ -56,13 +58,19 @@ function sessionWarning () {
     if (response.ok) {
       const data = await response.json()
       expires = Date.parse(data.expires_at)
+      meta.content = data.expires_at
+      const shown = document.getElementById('session-ends')
+      if (shown) {
+        shown.dateTime = data.expires_at
+        shown.textContent = new Date(expires).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Belgrade' })
+      }
       hide()
     } else {
       form.submit()
     }
   })
-  dialog.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') hide()
+  dialog.addEventListener('close', () => {
+    if (lastFocus && lastFocus.focus) lastFocus.focus()
   })
   setInterval(() => {
     const left = expires - Date.now()
@@ -71,3 +79,15 @@ function sessionWarning () {
 }
 
 sessionWarning()
+
+// Radios that reveal a follow-up question (macros/forms.html conditional_radios): only the chosen option's shows.
+document.querySelectorAll('[data-reveal-group]').forEach((group) => {
+  const radios = Array.from(group.querySelectorAll('input[type="radio"][data-reveals]'))
+  const sync = () => radios.forEach((radio) => {
+    const section = document.getElementById(radio.dataset.reveals)
+    if (section) section.classList.toggle('govuk-radios__conditional--hidden', !radio.checked)
+  })
+  group.addEventListener('change', sync)
+  sync()
+})
+

@@ -4,16 +4,6 @@
 //   or the circle); without JavaScript all of them stay visible
 // - says the circle's map can be clicked (only when Leaflet made it clickable)
 // - redraws the circle on that map as the latitude, longitude and distance are typed or picked
-document.querySelectorAll('[data-reveal-group]').forEach((group) => {
-  const radios = Array.from(group.querySelectorAll('input[type="radio"][data-reveals]'))
-  const sync = () => radios.forEach((radio) => {
-    const section = document.getElementById(radio.dataset.reveals)
-    if (section) section.classList.toggle('govuk-radios__conditional--hidden', !radio.checked)
-  })
-  group.addEventListener('change', sync)
-  sync()
-})
-
 const figure = document.getElementById('circle-map')
 const hint = document.getElementById('circle-map-hint')
 const fields = ['lat', 'lon', 'radius_km'].map((id) => document.getElementById(id))
