@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 CHECK_PATHS ?= criteria geo channels alertsvc tests bench scripts
 CHECK_PACKAGES ?= criteria geo channels alertsvc
 
-.PHONY: run test check install install-test bench clean
+.PHONY: run test check install install-test bench clean assets translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ check: install-test
 ## The checkers, then the whole test suite on SQLite and PostgreSQL (127.0.0.1:5432 must be reachable).
 test: check
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+## Rebuilds alertsvc/static from the pinned npm packages of assets/ (committed; needs Node.js and npm).
+assets:
+	bash scripts/build-assets.sh
+
+## Adds new page texts to the catalogues, writes out sr_Cyrl and en from sr_Latn, compiles all three.
+translations: install-test
+	$(BIN)/python scripts/i18n.py update
 
 bench: install-test
 	$(BIN)/python bench/run_all.py
