@@ -137,3 +137,13 @@ def api(app) -> ApiActions:
 @pytest.fixture
 def factories(rt, api: ApiActions) -> Factories:
     return Factories(rt, api)
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright driver per test process, shared by every browser test: its sync API cannot be started again
+    while another instance is running in the same thread (the session-scoped browser of tests/browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p

@@ -119,12 +119,12 @@ def test_token_endpoint_is_rate_limited(api):
 
 
 def test_unexpected_error_is_500_problem_with_correlation_id(app, caplog):
-    @app.get("/boom")
+    @app.get("/api/v1/boom")
     def boom():
         raise RuntimeError("secret internals")
 
     with caplog.at_level(logging.ERROR, logger="alertsvc"):
-        r = app.test_client().get("/boom")
+        r = app.test_client().get("/api/v1/boom")
     body = _assert_problem(r, 500)
     assert "secret internals" not in r.get_data(as_text=True)
     cid = body["correlation_id"]
@@ -135,3 +135,18 @@ def test_unexpected_error_is_500_problem_with_correlation_id(app, caplog):
 def test_problem_json_is_valid_utf8_json(api):
     r = api.as_operator().post("/api/v1/cases", data="{", headers={"Content-Type": "application/json"})
     json.loads(r.get_data())
+
+
+def test_an_unexpected_error_on_a_page_is_a_page_with_the_correlation_id(app, caplog):
+    """A page (any path outside the API, CAP, webhooks and data files) answers a browser with an HTML page."""
+    @app.get("/boom-page")
+    def boom_page():
+        raise RuntimeError("secret internals")
+
+    with caplog.at_level(logging.ERROR, logger="alertsvc"):
+        r = app.test_client().get("/boom-page")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 500 and r.mimetype == "text/html"
+    assert "secret internals" not in text and "Traceback" not in text and text.count("<h1") == 1
+    cids = [getattr(rec, "correlation_id", None) for rec in caplog.records if getattr(rec, "correlation_id", None)]
+    assert cids and cids[-1] in text

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 from ..helpers import add_subscriber, case_payload
 from .harness import (
@@ -31,6 +31,14 @@ from .harness import (
 )
 
 BELGRADE = {"circle": {"lat": 44.8125, "lon": 20.4612, "radius_km": 10}}
+# The settings of every server of the browser tests (``served``, and the story's own in test_story.py): short staff
+# sessions (6 idle minutes, the minimum: the expiry warning comes 5 minutes before the end), cheap password hashing,
+# and sign-in and subscribe rate limits that a whole run of tests from one address stays under.
+SERVER_SETTINGS = {"ALERTSVC_SECURITY_SESSION_IDLE_MINUTES": "6",
+                   "ALERTSVC_SECURITY_ARGON2_TIME_COST": "1", "ALERTSVC_SECURITY_ARGON2_MEMORY_KIB": "8192",
+                   "ALERTSVC_RATELIMIT_TOKEN_PER_IP": "1000/minute",
+                   "ALERTSVC_RATELIMIT_SUBSCRIBE_PER_IP": "1000/hour",
+                   "ALERTSVC_RATELIMIT_SUBSCRIBE_PER_ADDRESS": "1000/hour"}
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     minutes, the minimum: the expiry warning comes 5 minutes before the end), cheap password hashing, and a sign-in
     and subscribe rate limits that a whole run of tests from one address stays under."""
     require_tools()
-    server = start_server(tmp_path_factory.mktemp("browser-server"),
-                          ALERTSVC_SECURITY_SESSION_IDLE_MINUTES="6",
-                          ALERTSVC_SECURITY_ARGON2_TIME_COST="1", ALERTSVC_SECURITY_ARGON2_MEMORY_KIB="8192",
-                          ALERTSVC_RATELIMIT_TOKEN_PER_IP="1000/minute",
-                          ALERTSVC_RATELIMIT_SUBSCRIBE_PER_IP="1000/hour",
-                          ALERTSVC_RATELIMIT_SUBSCRIBE_PER_ADDRESS="1000/hour")
+    server = start_server(tmp_path_factory.mktemp("browser-server"), **SERVER_SETTINGS)
     try:
         add_staff(server)
         yield server
@@ -88,12 +91,11 @@ def demo(served: Served) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def chromium(served: Served) -> Iterator[Browser]:
+def chromium(served: Served, playwright: Playwright) -> Iterator[Browser]:
     """One headless Debian Chromium for the session (never a browser downloaded by `playwright install`)."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -455,53 +455,52 @@ def live_site(app) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the script, not the database, is under test
-def test_the_criteria_panel_follows_the_typing(live_site, api, rt):
-    from playwright.sync_api import expect, sync_playwright
+def test_the_criteria_panel_follows_the_typing(live_site, api, rt, playwright):
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed for the browser tests (scripts/test-setup.sh installs it)")
     username, password = api.credentials("operator")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-        page = chromium.new_page(locale="en-GB")
-        errors: list[str] = []
-        checks: list[dict[str, Any]] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: checks.append(r.post_data_json) if r.url.endswith("/criteria/evaluate")
-                else None)
-        page.goto(f"{live_site}/sign-in?next=/console/cases/new")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        page.click("button:has-text('Sign in')")
-        page.wait_for_url("**/console/cases/new")
-        status = page.locator("[data-criteria-status]")
-        expect(status).to_contain_text("Checked at")  # the first check, on load
-        assert page.is_hidden("[data-no-js]")
-        page.fill("#child_age", "9")
-        page.check("#circumstances_abduction_suspected")
-        page.fill("#last_seen_time", "13:00")
-        page.select_option("#last_seen_district", "RS-00")
-        page.fill("#reporter_name", "Jovana")
-        verdict = "li[data-criterion='{}'] [data-verdict]"
-        expect(page.locator(verdict.format("child_age"))).to_have_text("Met")
-        expect(page.locator(verdict.format("recent_sighting"))).to_have_text("Met")
-        expect(page.locator(verdict.format("last_seen_location"))).to_have_text("Met")  # the district's point
-        assert page.text_content(verdict.format("police_confirmed")) == "Not known"
-        assert "Abduction is suspected" in page.text_content("li[data-criterion='abduction'] [data-reason]")
-        last = checks[-1]
-        assert last["child"] == {"age": 9}
-        assert last["last_seen"]["at"] == "2026-11-23T13:00:00+01:00"  # Belgrade time, with its offset
-        option = page.locator("#last_seen_district option[value='RS-00']")
-        assert last["last_seen"]["lat"] == float(option.get_attribute("data-lat"))
-        assert "reporter" not in last  # nothing about the reporter leaves the page for a check
-        # a sighting in the future: the panel says so, the page stays as typed
-        page.fill("#last_seen_time", "23:59")
-        expect(status).to_contain_text("lies in the future")
-        assert page.input_value("#child_age") == "9"
-        assert cases.list_cases(rt).items == []
-        assert errors == []
-        chromium.close()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+    page = chromium.new_page(locale="en-GB")
+    errors: list[str] = []
+    checks: list[dict[str, Any]] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: checks.append(r.post_data_json) if r.url.endswith("/criteria/evaluate")
+            else None)
+    page.goto(f"{live_site}/sign-in?next=/console/cases/new")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/console/cases/new")
+    status = page.locator("[data-criteria-status]")
+    expect(status).to_contain_text("Checked at")  # the first check, on load
+    assert page.is_hidden("[data-no-js]")
+    page.fill("#child_age", "9")
+    page.check("#circumstances_abduction_suspected")
+    page.fill("#last_seen_time", "13:00")
+    page.select_option("#last_seen_district", "RS-00")
+    page.fill("#reporter_name", "Jovana")
+    verdict = "li[data-criterion='{}'] [data-verdict]"
+    expect(page.locator(verdict.format("child_age"))).to_have_text("Met")
+    expect(page.locator(verdict.format("recent_sighting"))).to_have_text("Met")
+    expect(page.locator(verdict.format("last_seen_location"))).to_have_text("Met")  # the district's point
+    assert page.text_content(verdict.format("police_confirmed")) == "Not known"
+    assert "Abduction is suspected" in page.text_content("li[data-criterion='abduction'] [data-reason]")
+    last = checks[-1]
+    assert last["child"] == {"age": 9}
+    assert last["last_seen"]["at"] == "2026-11-23T13:00:00+01:00"  # Belgrade time, with its offset
+    option = page.locator("#last_seen_district option[value='RS-00']")
+    assert last["last_seen"]["lat"] == float(option.get_attribute("data-lat"))
+    assert "reporter" not in last  # nothing about the reporter leaves the page for a check
+    # a sighting in the future: the panel says so, the page stays as typed
+    page.fill("#last_seen_time", "23:59")
+    expect(status).to_contain_text("lies in the future")
+    assert page.input_value("#child_age") == "9"
+    assert cases.list_cases(rt).items == []
+    assert errors == []
+    chromium.close()
 
 
 def test_update_case_compares_the_expected_revision_under_the_row_lock(rt, factories):

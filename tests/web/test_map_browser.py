@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Playwright
 
 import geo
 from alertsvc.web import maps
@@ -130,24 +130,23 @@ def site(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser_page(site: str) -> Iterator[tuple[Page, list[str], list[str]]]:
+def browser_page(site: str, playwright: Playwright) -> Iterator[tuple[Page, list[str], list[str]]]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed for the browser tests (scripts/test-setup.sh installs it)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1000, "height": 900})
-        requests: list[str] = []
-        errors: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(site + "/")
-        # (a locator waits without evaluating a string: the page's CSP forbids eval, which wait_for_function needs)
-        page.locator("[data-map-districts]").nth(2).wait_for(state="attached")
-        yield page, requests, errors
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"])
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site + "/")
+    # (a locator waits without evaluating a string: the page's CSP forbids eval, which wait_for_function needs)
+    page.locator("[data-map-districts]").nth(2).wait_for(state="attached")
+    yield page, requests, errors
+    browser.close()
 
 
 def _lines(page: Page) -> list[str]:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from babel.support import Translations
-from playwright.sync_api import sync_playwright
 
 import alertsvc
 from alertsvc.db import make_engine
@@ -62,14 +61,13 @@ def served(tmp_path: Path):
 
 
 @pytest.fixture
-def page():
+def page(playwright):
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed for the browser tests (scripts/test-setup.sh installs it)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield browser.new_page()
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+    yield browser.new_page()
+    browser.close()
 
 
 def test_unsubscribe_page_in_cyrillic_with_one_button(served, page, tmp_path):
