@@ -181,7 +181,7 @@ def test_change_goes_back_to_the_form_with_every_value(browser, factories):
     assert re.search(r'value="circle"[^>]*checked|checked[^>]*value="circle"', b.last_html)
 
 
-def test_request_makes_a_pending_alert_and_says_another_supervisor_must_approve(browser, factories, api):
+def test_request_makes_a_pending_alert_and_says_a_supervisor_must_approve(browser, factories, api):
     case_id = factories.case()
     b = browser("operator")
     b.get(new_url(case_id))
@@ -198,7 +198,7 @@ def test_request_makes_a_pending_alert_and_says_another_supervisor_must_approve(
     html = b.last_html
     check_page(html)
     reference = api.as_supervisor().get(f"/api/v1/cases/{case_id}").json["reference"]
-    assert f"Alert requested for case {reference}." in html and "another supervisor must approve it" in html
+    assert f"Alert requested for case {reference}." in html and "a supervisor must approve it" in html
 
 
 def test_districts_and_own_text_reach_the_api_as_typed(browser, factories, api):
