@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from ..context import runtime
+from ..http_cache import cacheable
 from ..services import cap_feed
 
 bp = Blueprint("cap", __name__)
@@ -13,9 +14,9 @@ CAP_TYPE = "application/cap+xml"
 
 @bp.get("/cap/<alert_id>.xml")
 def cap_alert(alert_id: str) -> Response:
-    return Response(cap_feed.cap_document(runtime(), alert_id), mimetype=CAP_TYPE)
+    return cacheable(Response(cap_feed.cap_document(runtime(), alert_id), mimetype=CAP_TYPE))
 
 
 @bp.get("/cap/index.atom")
 def cap_index() -> Response:
-    return Response(cap_feed.atom_index(runtime()), mimetype="application/atom+xml")
+    return cacheable(Response(cap_feed.atom_index(runtime()), mimetype="application/atom+xml"))

@@ -27,6 +27,7 @@ import geo
 
 from ..context import RateLimit, rate_limited, runtime
 from ..errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
+from ..http_cache import cacheable
 from ..messages import CHANNELS, LANGUAGES
 from ..schemas import ConfirmIn, SubscriptionIn
 from ..services import public, subscriptions
@@ -35,19 +36,18 @@ from .i18n import NATIVE_NAMES, current_language, html_lang
 
 bp = Blueprint("citizen", __name__)
 
-PUBLIC_MAX_AGE = 60  # seconds a cache may keep a public page: an ended alert loses its details within a minute
 
 
 # --- public pages: no cookie, briefly cacheable -----------------------------------------------------------------
-def _public(resp: Response, max_age: int = PUBLIC_MAX_AGE) -> Response:
-    """Let caches keep a public page for ``max_age`` seconds (it varies by language: Accept-Language and the
-    language cookie). A browser with a staff session is never served from or into a shared cache."""
+def _public(resp: Response) -> Response:
+    """Let caches keep a public page for a minute, with an ETag and 304 (``http_cache.cacheable``); it varies by
+    language (Accept-Language and the language cookie). A browser with a staff session is never served from or
+    into a shared cache."""
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         resp.headers["Cache-Control"] = "private, no-cache"
-    else:
-        resp.headers["Cache-Control"] = f"public, max-age={max_age}"
-    resp.vary.update(("Accept-Language", "Cookie"))
-    return resp
+        resp.vary.update(("Accept-Language", "Cookie"))
+        return resp
+    return cacheable(resp, vary=("Accept-Language", "Cookie"))
 
 
 def _instant(value: Any) -> datetime | None:

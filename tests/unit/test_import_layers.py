@@ -41,7 +41,7 @@ ONLY: list[tuple[str, tuple[str, ...], str]] = [
      "the store is the bottom of the application: queries over the models, nothing above them"),
     ("alertsvc.web", ("alertsvc.web", "alertsvc.services", "alertsvc.store", "alertsvc.context", "alertsvc.errors",
                       "alertsvc.templating", "alertsvc.messages", "alertsvc.log", "alertsvc.models",
-                      "alertsvc.api.registry", "alertsvc.audit", "alertsvc.schemas"),
+                      "alertsvc.api.registry", "alertsvc.audit", "alertsvc.schemas", "alertsvc.http_cache"),
      "pages call services or the store (and name the languages, the acting staff member's type ``audit.Actor`` "
      "and the input models the API validates with, so a form and a JSON body obey one set of rules); of the API "
      "only the OpenAPI declarations (web/cap_docs.py)"),

@@ -5,6 +5,9 @@
 // - window.alertsvc.postJSON: fetch with the page's CSRF token (every fetch carries it)
 import { initAll } from '/static/vendor/govuk-frontend.min.js'
 
+// What GOV.UK's template does in an inline script, done here so that no page carries inline script at all (its
+// bytes are then the same for every visitor: public pages can be cached and answered 304 by ETag).
+document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 initAll()
 
 const csrfMeta = document.querySelector('meta[name="csrf-token"]')
