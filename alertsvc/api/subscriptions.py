@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import request
 
 from ..context import RateLimit, runtime
-from ..dispatch.immediate import send_confirmation
 from ..errors import DomainError
 from ..inputs import load_json
 from ..log import get_logger
@@ -43,11 +42,8 @@ def address_limit_key() -> str:
 def subscribe(body: SubscriptionIn) -> tuple[SubscriptionCreated, int]:
     """A confirmation code goes out over the channel. The answer is the same whether or not the address
     was already subscribed."""
-    rt = runtime()
-    new = subscriptions.prepare(rt, body.channel, body.address, body.language,
-                                body.area.model_dump(exclude_none=True))
-    sub_id, code = subscriptions.subscribe(rt, new)
-    send_confirmation(rt, sub_id, code)
+    sub_id = subscriptions.request_subscription(runtime(), body.channel, body.address, body.language,
+                                                body.area.model_dump(exclude_none=True))
     return SubscriptionCreated(id=sub_id, status="pending"), 202
 
 
