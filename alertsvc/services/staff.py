@@ -226,8 +226,8 @@ def session_for_token(rt: Runtime, token: str, idle: timedelta) -> SignedIn | No
     after sign-in. None: unknown, expired, revoked, or the account is inactive."""
     now = rt.clock.now()
     with store.read(rt) as s:
-        user = authenticate(s, token, now)
-        row = staff_rows.token(s, _token_hash(token)) if user is not None else None
+        row = staff_rows.token(s, _token_hash(token))
+        user = _live_user(s, row, now)
         if user is None or row is None:
             return None
         actor, expires = audit.Actor(user.id, user.username, user.role), row.expires_at
@@ -249,7 +249,11 @@ def extend_token(rt: Runtime, token: str, idle: timedelta) -> datetime | None:
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Staff | None:
-    row = staff_rows.token(session, _token_hash(token))
+    return _live_user(session, staff_rows.token(session, _token_hash(token)), now)
+
+
+def _live_user(session: Session, row: ApiToken | None, now: datetime) -> Staff | None:
+    """The active account of a token row that is neither revoked nor expired."""
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = staff_rows.get(session, row.staff_id)
