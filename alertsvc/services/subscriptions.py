@@ -140,8 +140,9 @@ def subscribe(rt: Runtime, new: NewSubscription) -> tuple[str, str]:
 
 
 def request_subscription(rt: Runtime, channel: str, raw_address: str, language: str, area: dict[str, Any]) -> str:
-    """A subscription asked for (``POST /api/v1/subscriptions`` and the subscribe page alike): validate (``ValidationFailed`` with every
-    field problem), store the pending subscription, send its code. The new subscription's id."""
+    """A subscription asked for (``POST /api/v1/subscriptions`` and the subscribe page alike): validate
+    (``ValidationFailed`` with every field problem), store the pending subscription, send its code. The new
+    subscription's id."""
     new = prepare(rt, channel, raw_address, language, area)
     sub_id, code = subscribe(rt, new)
     send_confirmation(rt, sub_id, code)
